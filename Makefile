@@ -1,0 +1,45 @@
+# event_processor — see README.md. Every target works on a fresh Debian 12 machine as root.
+PG_MAJOR   ?= 15
+PG_CONFIG  ?= /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config
+SETUP_STAMP = target/.setup-done
+CARGO      ?= cargo
+
+.PHONY: setup test test-pure test-pg install demo fmt lint clean
+
+## setup: install Debian packages, sudo, cargo-pgrx 0.18.1, and `cargo pgrx init` (idempotent)
+setup:
+	bash scripts/setup.sh
+	@mkdir -p target && touch $(SETUP_STAMP)
+
+$(SETUP_STAMP): scripts/setup.sh
+	bash scripts/setup.sh
+	@mkdir -p target && touch $(SETUP_STAMP)
+
+## test: every test, pure Rust (tests/) and in-database (pgrx-tests/)
+test: $(SETUP_STAMP) test-pure test-pg
+
+## test-pure: the pure-Rust tests in tests/ (no database)
+test-pure: $(SETUP_STAMP)
+	$(CARGO) test --tests --no-default-features --features "pg$(PG_MAJOR) pg_test" --test '*'
+
+## test-pg: the in-database tests in pgrx-tests/ (throw-away cluster run as `postgres`)
+test-pg: $(SETUP_STAMP)
+	bash scripts/pgrx-test.sh
+
+## install: build (release) and install the extension into the local PostgreSQL $(PG_MAJOR)
+install: $(SETUP_STAMP)
+	$(CARGO) pgrx install --release --pg-config $(PG_CONFIG) --sudo
+
+## demo: the worked example on a throw-away local cluster (see README)
+demo: $(SETUP_STAMP)
+	bash scripts/demo.sh
+
+fmt:
+	$(CARGO) fmt --all
+
+lint: $(SETUP_STAMP)
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets --no-default-features --features "pg$(PG_MAJOR) pg_test" -- -D warnings
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,220 @@
+//! Tests that need committed transactions, several sessions or a database of their own.
+//! Each test creates its own database in the shared test server, so committed rows never
+//! leak into the `#[pg_test]`s (which use `pgrx_tests`).
+
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::{Client, NoTls};
+use std::time::Duration;
+
+/// Starts the shared test server (once per test binary) and returns a client connected to a
+/// new, empty database `name`.
+fn fresh_database(name: &str) -> Client {
+    pgrx_tests::run_test(
+        "extension_is_installed_in_its_schema",
+        None,
+        crate::pg_test::postgresql_conf_options(),
+    )
+    .expect("test server");
+    let (mut admin, _) = pgrx_tests::client().expect("admin client");
+    // Separate statements: a multi-statement query is one implicit transaction.
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .expect("drop database");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create database");
+    let port: i32 = admin
+        .query_one("SELECT current_setting('port')::int", &[])
+        .expect("port")
+        .get(0);
+    connect(name, port as u16)
+}
+
+fn connect(database: &str, port: u16) -> Client {
+    postgres::Config::new()
+        .host("localhost")
+        .port(port)
+        .user(&pgrx_tests::get_pg_user())
+        .dbname(database)
+        .connect(NoTls)
+        .expect("connect")
+}
+
+fn count(client: &mut Client, sql: &str) -> i64 {
+    client.query_one(sql, &[]).expect(sql).get(0)
+}
+
+#[test]
+fn drop_extension_keeps_the_indexers_tables_and_rows() {
+    let mut db = fresh_database("ep_drop_extension");
+    db.batch_execute(
+        "CREATE EXTENSION event_processor;
+         SELECT event_processor.create_indexer_tables();
+         INSERT INTO starknet_blocks VALUES (10, '0xb10', '0xb09', 1000, 'MINED');
+         INSERT INTO events VALUES (1, 10, '0xb10', '0x7a11', 'Deposit', '{0x1}', '{0x2}', '0x710');
+         INSERT INTO vault_registry (vault_address, deployed_at) VALUES ('0x7a11', '0xb10');
+         INSERT INTO driver_events (type, block_hash) VALUES ('StartBlock', '0xb10');
+         INSERT INTO \"VaultStates\" (address) VALUES ('0x7a11');
+         DROP EXTENSION event_processor;",
+    )
+    .expect("setup and drop");
+    for table in [
+        "starknet_blocks",
+        "events",
+        "vault_registry",
+        "driver_events",
+    ] {
+        assert_eq!(
+            count(&mut db, &format!("SELECT count(*) FROM {table}")),
+            1,
+            "{table} rows"
+        );
+    }
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM events WHERE event_keys = '{0x1}'"
+        ),
+        1
+    );
+    // The extension's own objects are gone: state tables, bookkeeping schema, functions.
+    assert_eq!(
+        count(&mut db, "SELECT count(*) FROM pg_class WHERE relname IN ('VaultStates', 'Bids', 'applied_blocks')"),
+        0
+    );
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'event_processor'"
+        ),
+        0
+    );
+    // The indexer's notify trigger survives with its table.
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM pg_trigger WHERE tgname = 'driver_event_notify_trigger'"
+        ),
+        1
+    );
+
+    // Re-creating works and leaves the existing indexer tables alone.
+    db.batch_execute("CREATE EXTENSION event_processor")
+        .expect("re-create");
+    let created: Vec<String> = db
+        .query_one("SELECT event_processor.create_indexer_tables()", &[])
+        .unwrap()
+        .get(0);
+    assert!(created.is_empty(), "{created:?}");
+    assert_eq!(count(&mut db, "SELECT count(*) FROM starknet_blocks"), 1);
+}
+
+#[test]
+fn create_extension_refuses_to_adopt_existing_state_tables() {
+    let mut db = fresh_database("ep_existing_state");
+    db.batch_execute("CREATE TABLE \"VaultStates\" (address varchar PRIMARY KEY)")
+        .unwrap();
+    let err = db
+        .batch_execute("CREATE EXTENSION event_processor")
+        .unwrap_err();
+    let db_err = err.as_db_error().expect("a server error");
+    assert_eq!(db_err.code().code(), "42P07");
+    assert!(
+        db_err
+            .message()
+            .contains("state tables already exist in schema public: \"VaultStates\""),
+        "{}",
+        db_err.message()
+    );
+    assert!(db_err
+        .hint()
+        .unwrap_or_default()
+        .contains("Go event processor"));
+}
+
+/// Spec §5.2: which writes notify, on which channel, with which payload shape.
+#[test]
+fn state_changes_notify_the_backend_channels() {
+    let mut writer = fresh_database("ep_notify");
+    writer
+        .batch_execute("CREATE EXTENSION event_processor")
+        .unwrap();
+    let port: i32 = writer
+        .query_one("SELECT current_setting('port')::int", &[])
+        .unwrap()
+        .get(0);
+    let mut listener = connect("ep_notify", port as u16);
+    listener
+        .batch_execute("LISTEN vault_insert; LISTEN vault_update; LISTEN or_update; LISTEN lp_update; LISTEN ob_update; LISTEN bids_update")
+        .unwrap();
+
+    writer
+        .batch_execute(
+            "INSERT INTO \"VaultStates\" (address, unlocked_balance, locked_balance, stashed_balance)
+                 VALUES ('0x7a11', 0, 0, 0);
+             UPDATE \"VaultStates\" SET unlocked_balance = 340282366920938463463374607431768211457;
+             INSERT INTO \"Option_Rounds\" (address, vault_address, state) VALUES ('0x1a1', '0x7a11', 'Open');
+             UPDATE \"Option_Rounds\" SET state = 'Auctioning';
+             INSERT INTO \"Liquidity_Providers\" VALUES ('0xa1', '0x7a11', 0, 0, 320, 11);
+             UPDATE \"Liquidity_Providers\" SET latest_block = 12;
+             INSERT INTO \"Option_Buyers\" (address, round_address) VALUES ('0xc3', '0x1a1');
+             UPDATE \"Option_Buyers\" SET has_minted = true;
+             INSERT INTO \"Bids\" VALUES ('0xc3', '0x1a1', '0xb1d1', 0, 4, 5);
+             UPDATE \"Bids\" SET price = 6;",
+        )
+        .unwrap();
+
+    // (channel, raw payload, parsed payload): key order and big integers need the raw text.
+    let mut received: Vec<(String, String, serde_json::Value)> = Vec::new();
+    let mut notifications = listener.notifications();
+    // Read until the channel has been quiet for 2 s, so an unexpected extra notification fails.
+    let mut it = notifications.timeout_iter(Duration::from_secs(2));
+    loop {
+        match it.next() {
+            Ok(Some(n)) => received.push((
+                n.channel().to_string(),
+                n.payload().to_string(),
+                serde_json::from_str(n.payload()).unwrap(),
+            )),
+            _ => break,
+        }
+    }
+    let shape: Vec<String> = received
+        .iter()
+        .map(|(channel, _, p)| format!("{channel}:{}", p["operation"].as_str().unwrap_or("bare")))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            "vault_insert:bare",
+            "vault_update:update",
+            "or_update:insert",
+            "or_update:update",
+            "lp_update:update",
+            "ob_update:update",
+            "bids_update:insert",
+            "bids_update:update",
+        ],
+        "LP and buyer INSERTs do not notify (spec §5.2)"
+    );
+    // Bare row for vault_insert; numerics are exact JSON numbers; keys in column order.
+    assert_eq!(received[0].2["address"], "0x7a11");
+    assert!(
+        received[1]
+            .1
+            .contains("\"unlocked_balance\":340282366920938463463374607431768211457,"),
+        "{}",
+        received[1].1
+    );
+    assert!(
+        received[4].1.contains(
+            "{\"address\":\"0xa1\",\"vault_address\":\"0x7a11\",\"stashed_balance\":0,\
+             \"locked_balance\":0,\"unlocked_balance\":320,\"latest_block\":12}"
+        ),
+        "{}",
+        received[4].1
+    );
+    assert_eq!(received[5].2["payload"]["has_minted"], true);
+    assert_eq!(received[7].2["payload"]["buyer_address"], "0xc3");
+    assert_eq!(received[7].2["payload"]["tree_nonce"], 0);
+}

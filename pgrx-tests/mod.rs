@@ -1,0 +1,15 @@
+//! In-database tests (run by `cargo pgrx test`, see README "Tests").
+//! * `#[pg_test]`s run inside the test server, each in a transaction that is rolled back;
+//! * `client` holds plain `#[test]`s that connect to the same server over libpq, for what a
+//!   rolled-back transaction cannot show (commits, NOTIFY delivery, DROP EXTENSION).
+
+#[path = "../tests/fixtures/worked_example.rs"]
+pub mod worked_example;
+
+pub mod support;
+
+mod decode;
+mod schema;
+
+#[cfg(test)]
+mod client;

@@ -1,0 +1,48 @@
+//! Helpers shared by the in-database tests.
+
+use super::worked_example as wx;
+use pgrx::prelude::*;
+
+/// Creates the indexer's tables in the test transaction (rolled back afterwards).
+pub fn create_indexer_tables() {
+    Spi::run("SELECT event_processor.create_indexer_tables()").expect("create_indexer_tables");
+}
+
+/// Inserts one worked-example event row the way the indexer does.
+pub fn insert_event(e: &wx::Event) {
+    let keys: Vec<String> = e.keys.iter().map(|s| s.to_string()).collect();
+    let data: Vec<String> = e.data.iter().map(|s| s.to_string()).collect();
+    Spi::run_with_args(
+        "INSERT INTO public.events (event_nonce, block_number, block_hash, vault_address, \
+         event_name, event_keys, event_data, transaction_hash) \
+         VALUES ($1, $2::numeric, $3, $4, $5, $6::varchar[], $7::varchar[], $8)",
+        &[
+            e.nonce.into(),
+            (e.block as i64).into(),
+            e.block_hash().into(),
+            wx::VAULT.into(),
+            e.name.into(),
+            keys.into(),
+            data.into(),
+            e.tx.into(),
+        ],
+    )
+    .expect("insert event");
+}
+
+/// The SQLSTATE a statement fails with, or None if it succeeds (it runs in a subtransaction).
+pub fn sqlstate_of(statement: &str) -> Option<String> {
+    Spi::run(
+        "CREATE OR REPLACE FUNCTION pg_temp.sqlstate_of(statement text) RETURNS text
+         LANGUAGE plpgsql AS $$
+         BEGIN
+             EXECUTE statement;
+             RETURN NULL;
+         EXCEPTION WHEN OTHERS THEN
+             RETURN SQLSTATE || ': ' || SQLERRM;
+         END $$",
+    )
+    .expect("helper");
+    Spi::get_one_with_args::<String>("SELECT pg_temp.sqlstate_of($1)", &[statement.into()])
+        .expect("sqlstate_of")
+}

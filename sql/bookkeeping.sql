@@ -1,0 +1,49 @@
+-- The extension's own bookkeeping (schema event_processor; not read by consumers).
+-- Shapes for the processing and revert issues: the ledger of applied blocks and events, the
+-- journal of before-images, and the per-round LP deposits that settlement needs (spec §3.1).
+
+-- One row per applied block: the processor's position on the chain.
+CREATE TABLE event_processor.applied_blocks (
+    block_hash   varchar(66) PRIMARY KEY,
+    block_number numeric(78,0) NOT NULL,
+    parent_hash  varchar(66),
+    event_count  integer NOT NULL DEFAULT 0,
+    applied_at   timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX applied_blocks_number_idx ON event_processor.applied_blocks (block_number);
+
+-- One row per applied event, in application order: makes re-application a no-op (spec §4.2).
+CREATE TABLE event_processor.applied_events (
+    apply_seq     bigserial PRIMARY KEY,
+    block_hash    varchar(66) NOT NULL,
+    vault_address varchar(66) NOT NULL,
+    event_nonce   bigint NOT NULL,
+    event_name    varchar(255) NOT NULL,
+    CONSTRAINT applied_events_identity UNIQUE (block_hash, vault_address, event_nonce)
+);
+
+-- Before-image of every state row a block touched, or NULL if the row did not exist.
+CREATE TABLE event_processor.journal (
+    seq        bigserial PRIMARY KEY,
+    block_hash varchar(66) NOT NULL,
+    table_name text NOT NULL,
+    pk         jsonb NOT NULL,
+    before     jsonb,
+    CONSTRAINT journal_first_touch UNIQUE (block_hash, table_name, pk)
+);
+
+-- D(a): LP a's unlocked balance locked at the auction start of a round (spec §3.1, §3.3).
+CREATE TABLE event_processor.lp_round_deposits (
+    round_address    varchar NOT NULL,
+    lp_address       varchar NOT NULL,
+    vault_address    varchar NOT NULL,
+    starting_deposit numeric(78,0) NOT NULL,
+    PRIMARY KEY (round_address, lp_address)
+);
+
+SELECT pg_catalog.pg_extension_config_dump('event_processor.applied_blocks', '');
+SELECT pg_catalog.pg_extension_config_dump('event_processor.applied_events', '');
+SELECT pg_catalog.pg_extension_config_dump('event_processor.applied_events_apply_seq_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('event_processor.journal', '');
+SELECT pg_catalog.pg_extension_config_dump('event_processor.journal_seq_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('event_processor.lp_round_deposits', '');

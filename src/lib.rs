@@ -1,0 +1,32 @@
+//! event_processor: a PostgreSQL extension that applies Pitch Lake (Starknet) events, written
+//! by an indexer into `events` / `starknet_blocks`, to the protocol's state tables.
+//!
+//! Layers (see README "Architecture"):
+//! * `codec`, `events` — pure Rust (no pgrx): felts, integers, selectors, typed event decoding;
+//! * `api` — the thin pgrx boundary: SQL functions and the mapping of errors to SQLSTATEs;
+//! * `schema` — the extension's SQL (state tables, notifications, bookkeeping) from `sql/`.
+
+pub mod codec;
+pub mod events;
+
+mod api;
+mod schema;
+
+::pgrx::pg_module_magic!(name, version);
+
+// In-database tests live in pgrx-tests/ (see README "Tests"); they are compiled into the
+// extension only for `cargo pgrx test` (feature pg_test) and the lib's test binary.
+#[cfg(any(test, feature = "pg_test"))]
+#[path = "../pgrx-tests/mod.rs"]
+mod pgrx_tests_suite;
+
+/// Required by the pgrx test harness at the crate root.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}
