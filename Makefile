@@ -20,7 +20,7 @@ test: $(SETUP_STAMP) test-pure test-pg
 
 ## test-pure: the pure-Rust tests in tests/ (no database)
 test-pure: $(SETUP_STAMP)
-	$(CARGO) test --tests --no-default-features --features "pg$(PG_MAJOR) pg_test" --test '*'
+	$(CARGO) test --no-default-features --features "pg$(PG_MAJOR) pg_test" --test '*'
 
 ## test-pg: the in-database tests in pgrx-tests/ (throw-away cluster run as `postgres`)
 test-pg: $(SETUP_STAMP)

@@ -169,15 +169,12 @@ fn state_changes_notify_the_backend_channels() {
     let mut notifications = listener.notifications();
     // Read until the channel has been quiet for 2 s, so an unexpected extra notification fails.
     let mut it = notifications.timeout_iter(Duration::from_secs(2));
-    loop {
-        match it.next() {
-            Ok(Some(n)) => received.push((
-                n.channel().to_string(),
-                n.payload().to_string(),
-                serde_json::from_str(n.payload()).unwrap(),
-            )),
-            _ => break,
-        }
+    while let Ok(Some(n)) = it.next() {
+        received.push((
+            n.channel().to_string(),
+            n.payload().to_string(),
+            serde_json::from_str(n.payload()).unwrap(),
+        ));
     }
     let shape: Vec<String> = received
         .iter()

@@ -21,7 +21,7 @@ mod tests {
     #[pg_test]
     fn decode_event_reads_worked_example_rows() {
         create_indexer_tables();
-        wx::EVENTS.iter().for_each(insert_event);
+        wx::events().iter().for_each(insert_event);
 
         let deployed = decoded_row(1);
         assert_eq!(deployed["event"], "ContractDeployed");
@@ -50,7 +50,7 @@ mod tests {
                FROM public.events",
         )
         .unwrap();
-        assert_eq!(all_decode, Some(wx::EVENTS.len() as i64));
+        assert_eq!(all_decode, Some(wx::events().len() as i64));
     }
 
     #[pg_test]

@@ -19,8 +19,8 @@ pub fn insert_event(e: &wx::Event) {
         &[
             e.nonce.into(),
             (e.block as i64).into(),
-            e.block_hash().into(),
-            wx::VAULT.into(),
+            e.block_hash.into(),
+            e.vault.into(),
             e.name.into(),
             keys.into(),
             data.into(),

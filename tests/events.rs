@@ -16,9 +16,9 @@ fn sel(name: &str) -> String {
 /// One valid row per layout: the worked example's rows plus the layouts it does not use.
 fn valid_rows() -> Vec<(String, Vec<String>, Vec<String>)> {
     let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let mut rows: Vec<_> = wx::EVENTS
+    let mut rows: Vec<_> = wx::events()
         .iter()
-        .map(|e| (e.name.to_string(), owned(e.keys), owned(e.data)))
+        .map(|e| (e.name.to_string(), owned(&e.keys), owned(&e.data)))
         .collect();
     rows.push((
         "Withdrawal".into(),
@@ -65,12 +65,12 @@ fn decode_err(name: &str, keys: &[String], data: &[String]) -> DecodeError {
 }
 
 fn fixture_json(name: &str, nth: usize) -> serde_json::Value {
-    let e = wx::EVENTS
+    let e = wx::events()
         .iter()
         .filter(|e| e.name == name)
         .nth(nth)
         .unwrap();
-    decode_ok(e.name, e.keys, e.data).to_json()
+    decode_ok(e.name, &e.keys, &e.data).to_json()
 }
 
 #[test]
@@ -154,15 +154,19 @@ fn worked_example_rows_decode_to_the_spec_values() {
 
 #[test]
 fn bid_tree_nonces_are_one_below_the_counter() {
-    let placed = decode_ok("BidPlaced", wx::EVENTS[7].keys, wx::EVENTS[7].data);
+    let placed = decode_ok(
+        "BidPlaced",
+        &wx::first("BidPlaced").keys,
+        &wx::first("BidPlaced").data,
+    );
     let Event::BidPlaced(bid) = placed.event else {
         panic!("not a BidPlaced")
     };
     assert_eq!(bid.tree_nonce(), 0);
     let updated = decode_ok(
         "BidUpdated",
-        wx::first("BidUpdated").keys,
-        wx::first("BidUpdated").data,
+        &wx::first("BidUpdated").keys,
+        &wx::first("BidUpdated").data,
     );
     let Event::BidUpdated(update) = updated.event else {
         panic!("not a BidUpdated")
@@ -209,14 +213,14 @@ fn legacy_layouts_decode() {
 
 #[test]
 fn round_events_accept_an_appended_round_address() {
-    for e in wx::EVENTS
+    for e in wx::events()
         .iter()
         .filter(|e| EventKind::from_name(e.name).unwrap().is_round_event())
     {
         let mut data: Vec<&str> = e.data.to_vec();
         data.push("0x01A1");
-        let with_round = decode_ok(e.name, e.keys, &data);
-        let plain = decode_ok(e.name, e.keys, e.data);
+        let with_round = decode_ok(e.name, &e.keys, &data);
+        let plain = decode_ok(e.name, &e.keys, &e.data);
         assert_eq!(with_round.event, plain.event, "{}", e.name);
         assert_eq!(
             with_round
@@ -241,12 +245,14 @@ fn round_events_accept_an_appended_round_address() {
     let started = wx::first("AuctionStarted");
     let err = decode(
         "AuctionStarted",
-        started.keys,
+        &started.keys,
         &["0x208", "0x0", "0xa", "0x0", "0xnope"],
     )
     .unwrap_err();
     assert!(
-        matches!(&err, DecodeError::Field { field, location, .. } if field == "round_address" && location == "data[4]"),
+        err.as_field()
+            .map(|f| (f.field.as_str(), f.location.as_str()))
+            == Some(("round_address", "data[4]")),
         "{err}"
     );
 }
@@ -294,30 +300,22 @@ fn bad_hex_anywhere_names_the_field_and_position() {
         for i in 0..data.len() {
             let mut bad = data.clone();
             bad[i] = "0xzz".into();
-            match decode_err(&name, &keys, &bad) {
-                DecodeError::Field {
-                    event,
-                    location,
-                    raw,
-                    source,
-                    ..
-                } => {
-                    assert_eq!(
-                        (event, location.as_str(), raw.as_str()),
-                        (name.as_str(), format!("data[{i}]").as_str(), "0xzz")
-                    );
-                    assert_eq!(source, FeltError::NotHex("0xzz".into()));
-                }
-                // ContractDeployed reads calldata_len first: a bad length is reported as such.
-                other => panic!("{name} data[{i}]: {other}"),
-            }
+            let err = decode_err(&name, &keys, &bad);
+            let f = err
+                .as_field()
+                .unwrap_or_else(|| panic!("{name} data[{i}]: {err}"));
+            assert_eq!(
+                (f.event, f.location.as_str(), f.raw.as_str()),
+                (name.as_str(), format!("data[{i}]").as_str(), "0xzz")
+            );
+            assert_eq!(f.source, FeltError::NotHex("0xzz".into()));
         }
         for i in 1..keys.len() {
             let mut bad = keys.clone();
             bad[i] = "12".into();
             let err = decode_err(&name, &bad, &data);
             assert!(
-                matches!(&err, DecodeError::Field { location, .. } if *location == format!("keys[{i}]")),
+                err.as_field().map(|f| f.location.clone()) == Some(format!("keys[{i}]")),
                 "{name}: {err}"
             );
         }
@@ -366,7 +364,7 @@ fn selector_mismatch_and_key_counts() {
     // Upper case and leading zeros in the selector are still the selector.
     let deposit = wx::first("Deposit");
     let loud = format!("0x00{}", deposit.keys[0][2..].to_uppercase());
-    decode_ok("Deposit", &[&loud, "0xA1"], deposit.data);
+    decode_ok("Deposit", &[&loud, "0xA1"], &deposit.data);
     let err = decode_err(
         "Deposit",
         &[sel("Withdrawal"), "0xa1".into()],
@@ -385,7 +383,7 @@ fn selector_mismatch_and_key_counts() {
 trait MapOwned {
     fn map_owned(&self) -> Vec<String>;
 }
-impl MapOwned for &[&str] {
+impl MapOwned for [&str] {
     fn map_owned(&self) -> Vec<String> {
         self.iter().map(|s| s.to_string()).collect()
     }
@@ -433,11 +431,8 @@ fn u256_with_high_half_and_u128_boundaries() {
     .unwrap_err();
     assert_eq!(err.field(), Some("cap_level"));
     assert!(matches!(
-        err,
-        DecodeError::Field {
-            source: FeltError::OutOfRange { ty: "u128", .. },
-            ..
-        }
+        err.as_field().map(|f| &f.source),
+        Some(FeltError::OutOfRange { ty: "u128", .. })
     ));
     let err = decode(
         "Deposit",
@@ -461,7 +456,8 @@ fn u64_fields_are_range_checked() {
     data[0] = "0x10000000000000000".into();
     let err = decode_err("OptionRoundDeployed", &row.keys.map_owned(), &data);
     assert!(
-        matches!(&err, DecodeError::Field { field, source: FeltError::OutOfRange { ty: "u64", .. }, .. } if field == "round_id"),
+        matches!(err.as_field(), Some(f) if f.field == "round_id"
+            && matches!(f.source, FeltError::OutOfRange { ty: "u64", .. })),
         "{err}"
     );
 }
@@ -481,18 +477,17 @@ fn negative_strike_level_and_constructor_checks() {
     bad_i128[9] = format!("0x8{}", "0".repeat(31));
     let err = decode_err("ContractDeployed", &keys, &bad_i128);
     assert!(
-        matches!(&err, DecodeError::Field { field, source: FeltError::NotI128(_), .. } if field == "strike_level"),
+        matches!(err.as_field(), Some(f) if f.field == "strike_level"
+            && matches!(f.source, FeltError::NotI128(_))),
         "{err}"
     );
 
     let mut bad_bool = data.clone();
     bad_bool[2] = "0x2".into();
+    let err = decode_err("ContractDeployed", &keys, &bad_bool);
     assert!(matches!(
-        decode_err("ContractDeployed", &keys, &bad_bool),
-        DecodeError::Field {
-            source: FeltError::NotBool(_),
-            ..
-        }
+        err.as_field().map(|f| &f.source),
+        Some(FeltError::NotBool(_))
     ));
 
     let mut bad_len = data.clone();
@@ -511,7 +506,7 @@ fn negative_strike_level_and_constructor_checks() {
         "ContractDeployed: expected 16 (6 + calldata_len 10) data felts, got 15"
     );
     assert!(matches!(
-        decode_err("ContractDeployed", &keys, &data[..3].to_vec()),
+        decode_err("ContractDeployed", &keys, &data[..3]),
         DecodeError::DataCount { got: 3, .. }
     ));
 }

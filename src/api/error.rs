@@ -18,11 +18,10 @@ impl SqlError for DecodeError {
     fn sqlstate(&self) -> PgSqlErrorCode {
         use PgSqlErrorCode::*;
         match self {
-            DecodeError::Field {
-                source: FeltError::NotHex(_),
-                ..
-            } => ERRCODE_INVALID_TEXT_REPRESENTATION,
-            DecodeError::Field { .. } => ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+            DecodeError::Field(f) if matches!(f.source, FeltError::NotHex(_)) => {
+                ERRCODE_INVALID_TEXT_REPRESENTATION
+            }
+            DecodeError::Field(_) => ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
             DecodeError::NullElement { .. } => ERRCODE_NULL_VALUE_NOT_ALLOWED,
             DecodeError::KeyCount { .. }
             | DecodeError::DataCount { .. }

@@ -45,14 +45,9 @@ pub enum DecodeError {
         expected: String,
         got: String,
     },
-    #[error("{event}: field {field} ({location} = {raw:?}): {source}")]
-    Field {
-        event: &'static str,
-        field: String,
-        location: String,
-        raw: String,
-        source: FeltError,
-    },
+    /// Boxed: every field read returns `Result<_, DecodeError>`, so the error stays small.
+    #[error(transparent)]
+    Field(Box<FieldError>),
     #[error("{event}: field {field}: {reason}")]
     Invalid {
         event: &'static str,
@@ -63,11 +58,30 @@ pub enum DecodeError {
     NullElement { event: String, location: String },
 }
 
+/// A felt that failed to parse or convert, with where it was and what it held.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("{event}: field {field} ({location} = {raw:?}): {source}")]
+pub struct FieldError {
+    pub event: &'static str,
+    pub field: String,
+    pub location: String,
+    pub raw: String,
+    pub source: FeltError,
+}
+
 impl DecodeError {
+    pub fn as_field(&self) -> Option<&FieldError> {
+        match self {
+            DecodeError::Field(f) => Some(f),
+            _ => None,
+        }
+    }
+
     /// The field to blame, if one is (for error context columns and messages).
     pub fn field(&self) -> Option<&str> {
         match self {
-            DecodeError::Field { field, .. } | DecodeError::Invalid { field, .. } => Some(field),
+            DecodeError::Field(f) => Some(&f.field),
+            DecodeError::Invalid { field, .. } => Some(field),
             DecodeError::SelectorMismatch { .. } => Some("selector"),
             DecodeError::NullElement { location, .. } => Some(location),
             DecodeError::KeyCount { .. } => Some("keys"),
@@ -81,7 +95,8 @@ impl DecodeError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Event {
-    ContractDeployed(ContractDeployed),
+    /// Boxed: by far the largest layout, and it occurs once per vault.
+    ContractDeployed(Box<ContractDeployed>),
     OptionRoundDeployed(OptionRoundDeployed),
     PricingDataSet(PricingDataSet),
     FossilCallbackSuccess(FossilCallbackSuccess),
@@ -189,12 +204,14 @@ pub fn decode<S: AsRef<str>>(
         expected: key_count,
         got: 0,
     })?;
-    let got = parse_felt(selector.as_ref()).map_err(|source| DecodeError::Field {
-        event,
-        field: "selector".into(),
-        location: "keys[0]".into(),
-        raw: selector.as_ref().to_string(),
-        source,
+    let got = parse_felt(selector.as_ref()).map_err(|source| {
+        DecodeError::Field(Box::new(FieldError {
+            event,
+            field: "selector".into(),
+            location: "keys[0]".into(),
+            raw: selector.as_ref().to_string(),
+            source,
+        }))
     })?;
     if got != kind.selector() {
         return Err(DecodeError::SelectorMismatch {
@@ -248,7 +265,7 @@ fn split_round_address<'a, S: AsRef<str>>(
 fn decode_fields<S: AsRef<str>>(r: &Reader<S>) -> Result<Event, DecodeError> {
     use EventKind as K;
     Ok(match r.kind {
-        K::ContractDeployed => Event::ContractDeployed(ContractDeployed::decode(r)?),
+        K::ContractDeployed => Event::ContractDeployed(Box::new(ContractDeployed::decode(r)?)),
         K::OptionRoundDeployed => Event::OptionRoundDeployed(OptionRoundDeployed::decode(r)?),
         K::PricingDataSet => Event::PricingDataSet(PricingDataSet::decode(r)?),
         K::FossilCallbackSuccess => Event::FossilCallbackSuccess(FossilCallbackSuccess::decode(r)?),

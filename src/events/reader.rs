@@ -1,7 +1,7 @@
 //! Positional access to an event's keys and data, turning every failure into a `DecodeError`
 //! that names the event, the field, the array position and the offending text.
 
-use super::DecodeError;
+use super::{DecodeError, FieldError};
 use crate::codec::{
     felt_to_bool, felt_to_i128, felt_to_u128, felt_to_u64, parse_felt, u256_from_halves, EventKind,
     Felt, FeltError, U256Half,
@@ -45,13 +45,13 @@ impl<'a, S: AsRef<str>> Reader<'a, S> {
         index: usize,
         source: FeltError,
     ) -> DecodeError {
-        DecodeError::Field {
+        DecodeError::Field(Box::new(FieldError {
             event: self.kind.name(),
             field: field.to_string(),
             location: format!("{}[{index}]", array.label()),
             raw: self.raw(array, index).to_string(),
             source,
-        }
+        }))
     }
 
     /// A felt-typed field (addresses, hashes, ids). Callers check lengths before reading.

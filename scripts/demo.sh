@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# `make demo`: the worked example of spec §7 on a throw-away PostgreSQL 15 cluster.
+#
+# 1. builds and installs the extension into Debian's PostgreSQL 15;
+# 2. starts a temporary cluster (as the `postgres` OS user, on a free port, trust auth on
+#    127.0.0.1 only) in a fresh temporary directory;
+# 3. creates a database, the extension and the indexer's tables;
+# 4. inserts the worked example block by block the way the indexer does (one transaction per
+#    block: its events, the block row, a StartBlock driver event);
+# 5. prints what the extension made of it;
+# 6. stops the cluster and deletes it, also on failure or Ctrl-C.
+#
+# Knobs: PG_MAJOR (15), PG_USER (postgres), KEEP_DEMO_CLUSTER=1 (leave it running and say how to
+# connect; stop it with the printed pg_ctl command).
+set -euo pipefail
+
+PG_MAJOR="${PG_MAJOR:-15}"
+PG_USER="${PG_USER:-postgres}"
+PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
+CRATE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+FIXTURE="$CRATE_DIR/tests/fixtures/worked_example"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+# Run a command as the server's OS user (PostgreSQL refuses to run as root).
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u "$PG_USER" -- "$@"; else sudo -u "$PG_USER" "$@"; fi
+}
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+# Installing replaces event_processor.so in place; never do it under a running test server.
+exec 9>"${PGRX_TEST_LOCK:-/tmp/event-processor-test.lock}"
+flock 9
+log "installing the extension (cargo pgrx install)"
+install_log="$(mktemp)"
+if ! (cd "$CRATE_DIR" && cargo pgrx install --pg-config "$PG_BIN/pg_config" --sudo 9>&- >"$install_log" 2>&1); then
+  cat "$install_log" >&2
+  exit 1
+fi
+rm -f "$install_log"
+
+DIR="$(mktemp -d /tmp/event-processor-demo.XXXXXX)"
+chmod 0755 "$DIR"
+$SUDO chown "$PG_USER" "$DIR"
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+cleanup() {
+  if [ "${KEEP_DEMO_CLUSTER:-0}" = 1 ]; then
+    log "cluster left running: psql -h 127.0.0.1 -p $PORT -U $PG_USER demo"
+    echo "    stop it with: sudo -u $PG_USER $PG_BIN/pg_ctl -D $DIR/data stop && rm -rf $DIR" >&2
+    return
+  fi
+  as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  $SUDO rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+log "starting a throw-away cluster in $DIR on port $PORT"
+as_pg "$PG_BIN/initdb" -D "$DIR/data" --auth=trust -U "$PG_USER" --locale=C.UTF-8 >/dev/null
+cat <<CONF | as_pg tee -a "$DIR/data/postgresql.conf" >/dev/null
+port = $PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$DIR'
+CONF
+as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w start >/dev/null
+
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U "$PG_USER")
+"${PSQL[@]}" -d postgres -c 'CREATE DATABASE demo'
+PSQL+=(-d demo)
+
+log "CREATE EXTENSION event_processor; create the indexer's tables"
+"${PSQL[@]}" <<'SQL'
+CREATE EXTENSION event_processor;
+SELECT event_processor.create_indexer_tables(with_from_address => true) AS created_tables;
+SQL
+
+log "the indexer inserts the worked example (spec §7), one transaction per block"
+"${PSQL[@]}" <<SQL
+CREATE SCHEMA demo_fixture;
+CREATE TABLE demo_fixture.blocks (LIKE starknet_blocks);
+CREATE TABLE demo_fixture.events (LIKE events);
+\copy demo_fixture.blocks FROM '$FIXTURE/blocks.tsv'
+\copy demo_fixture.events FROM '$FIXTURE/events.tsv'
+SQL
+for block in $(cut -f1 "$FIXTURE/blocks.tsv"); do
+  "${PSQL[@]}" <<SQL
+BEGIN;
+INSERT INTO events SELECT * FROM demo_fixture.events WHERE block_number = $block ORDER BY event_nonce;
+INSERT INTO starknet_blocks SELECT * FROM demo_fixture.blocks WHERE block_number = $block;
+INSERT INTO driver_events (type, block_hash)
+     SELECT 'StartBlock', block_hash FROM demo_fixture.blocks WHERE block_number = $block;
+COMMIT;
+SQL
+done
+"${PSQL[@]}" -c "SELECT (SELECT count(*) FROM starknet_blocks) AS blocks, (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM driver_events) AS driver_events"
+
+log "every event as the processor decodes it (event_processor.decode_event)"
+"${PSQL[@]}" -P pager=off <<'SQL'
+SELECT block_number AS block, event_nonce AS nonce, event_name,
+       jsonb_pretty(event_processor.decode_event(event_name, event_keys, event_data) - 'event') AS fields
+  FROM events ORDER BY block_number, event_nonce;
+SQL
+
+log "a malformed row gets an error naming the event, field, position and value"
+"${PSQL[@]}" -c "SELECT event_processor.decode_event('Deposit', ARRAY['0x9149d2123147c5f43d258257fef0b7b969db78269369ebcf5ebb9eef8592f2', '0xa1'], ARRAY['0x140', '0xzz', '0x140', '0x0', '0x140', '0x0'])" 2>&1 | sed 's/^/    /' || true
+
+log "state tables (drop-in compatible with the backend's readers)"
+"${PSQL[@]}" -P pager=off <<'SQL'
+SELECT address, unlocked_balance AS unlocked, locked_balance AS locked, stashed_balance AS stashed,
+       current_round, current_round_address, latest_block FROM "VaultStates" ORDER BY address;
+SELECT address, vault_address, unlocked_balance AS unlocked, locked_balance AS locked,
+       stashed_balance AS stashed, latest_block FROM "Liquidity_Providers" ORDER BY address;
+SELECT address, round_id, state, starting_liquidity, available_options, sold_options,
+       clearing_price, premiums, unsold_liquidity, settlement_price, payout_per_option,
+       remaining_liquidity FROM "Option_Rounds" ORDER BY vault_address, round_id;
+SELECT address, round_address, mintable_options, refundable_amount, has_minted, has_refunded
+  FROM "Option_Buyers" ORDER BY round_address, address;
+SQL
+log "done; the cluster is removed on exit"
