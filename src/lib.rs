@@ -8,6 +8,7 @@
 
 pub mod codec;
 pub mod events;
+pub mod protocol;
 
 mod api;
 mod schema;

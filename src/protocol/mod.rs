@@ -1,0 +1,22 @@
+//! The protocol's state and the effect of every event on it (spec §3), in pure Rust.
+//! Storage is behind the `Store` trait: the SPI store serves the database, `MemoryStore`
+//! serves the pure tests.
+
+mod apply;
+mod block;
+pub mod clearing;
+pub mod dump;
+mod error;
+pub mod math;
+mod memory;
+mod round_events;
+mod settlement;
+pub mod state;
+mod store;
+mod vault_events;
+
+pub use apply::{Applier, EventRow, Settings};
+pub use block::{apply_rows, content_fingerprint, sort_for_application, ApplyReport};
+pub use error::{EventContext, EventError, ProcessError, Warning};
+pub use memory::MemoryStore;
+pub use store::{EventKey, Store, StoreError, StoreResult};

@@ -1,0 +1,89 @@
+//! What the handlers need from storage. The SPI store (src/store/) implements it over the
+//! state tables; `MemoryStore` implements it over maps for the pure tests. Inserts and updates
+//! are distinct because readers see them differently (notifications, and the revert journal
+//! records "absent" for an insert).
+
+use super::state::{
+    Balances, Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
+    Vault,
+};
+use thiserror::Error;
+
+/// A storage failure, carried as text: the SPI layer's errors do not cross into pure code.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("storage: {0}")]
+pub struct StoreError(pub String);
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Identity of an `events` row (spec §1.2): the applied-events ledger's key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventKey {
+    pub block_hash: String,
+    pub vault_address: String,
+    pub event_nonce: i64,
+}
+
+pub trait Store {
+    fn vault(&mut self, address: &str) -> StoreResult<Option<Vault>>;
+    fn insert_vault(&mut self, vault: &Vault) -> StoreResult<()>;
+    fn update_vault(&mut self, vault: &Vault) -> StoreResult<()>;
+
+    fn liquidity_provider(
+        &mut self,
+        address: &str,
+        vault: &str,
+    ) -> StoreResult<Option<LiquidityProvider>>;
+    /// All LPs of a vault, in address order (auction start, end and settlement walk them).
+    fn liquidity_providers(&mut self, vault: &str) -> StoreResult<Vec<LiquidityProvider>>;
+    fn insert_liquidity_provider(&mut self, lp: &LiquidityProvider) -> StoreResult<()>;
+    /// Updates existing LP rows; one call per distribution so a store can write them as a set.
+    fn update_liquidity_providers(&mut self, lps: &[LiquidityProvider]) -> StoreResult<()>;
+
+    fn round(&mut self, address: &str) -> StoreResult<Option<OptionRound>>;
+    fn round_by_id(&mut self, vault: &str, round_id: u64) -> StoreResult<Option<OptionRound>>;
+    /// The vault's rounds, highest round id first (round resolution fallback, spec §1.7 c).
+    fn rounds_of_vault(&mut self, vault: &str) -> StoreResult<Vec<OptionRound>>;
+    fn insert_round(&mut self, round: &OptionRound) -> StoreResult<()>;
+    fn update_round(&mut self, round: &OptionRound) -> StoreResult<()>;
+
+    fn queued_liquidity(&mut self, lp: &str, round: &str) -> StoreResult<Option<QueuedLiquidity>>;
+    fn insert_queued_liquidity(&mut self, queued: &QueuedLiquidity) -> StoreResult<()>;
+    fn update_queued_liquidity(&mut self, queued: &QueuedLiquidity) -> StoreResult<()>;
+    fn queued_liquidity_of_round(&mut self, round: &str) -> StoreResult<Vec<QueuedLiquidity>>;
+
+    fn option_buyer(&mut self, address: &str, round: &str) -> StoreResult<Option<OptionBuyer>>;
+    fn option_buyers_of_round(&mut self, round: &str) -> StoreResult<Vec<OptionBuyer>>;
+    fn insert_option_buyer(&mut self, buyer: &OptionBuyer) -> StoreResult<()>;
+    fn update_option_buyers(&mut self, buyers: &[OptionBuyer]) -> StoreResult<()>;
+
+    fn bid(&mut self, round: &str, bid_id: &str) -> StoreResult<Option<Bid>>;
+    fn bids_of_round(&mut self, round: &str) -> StoreResult<Vec<Bid>>;
+    fn insert_bid(&mut self, bid: &Bid) -> StoreResult<()>;
+    fn update_bid(&mut self, bid: &Bid) -> StoreResult<()>;
+
+    fn lp_round_deposits(&mut self, round: &str) -> StoreResult<Vec<LpRoundDeposit>>;
+    fn insert_lp_round_deposits(&mut self, deposits: &[LpRoundDeposit]) -> StoreResult<()>;
+
+    /// Upserts `"Vault_Historic"(address, block_number)` (spec R7).
+    fn upsert_vault_snapshot(
+        &mut self,
+        vault: &str,
+        block: u64,
+        balances: &Balances,
+    ) -> StoreResult<()>;
+    /// Upserts `"Liquidity_Providers_Historic"(address, vault_address, block_number)`.
+    fn upsert_lp_snapshot(
+        &mut self,
+        lp: &str,
+        vault: &str,
+        block: u64,
+        balances: &Balances,
+    ) -> StoreResult<()>;
+
+    /// The applied-events ledger (spec §4.2, §8-11): records the event as applied and returns
+    /// true, or returns false if this row, or a row of the same block and vault with the same
+    /// `content` (transaction, name, keys, data: the logger's duplicates, L7), was applied.
+    fn claim_event(&mut self, key: &EventKey, content: &str, event_name: &str)
+        -> StoreResult<bool>;
+}
