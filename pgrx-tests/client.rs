@@ -50,14 +50,29 @@ fn drop_extension_keeps_the_indexers_tables_and_rows() {
     db.batch_execute(
         "CREATE EXTENSION event_processor;
          SELECT event_processor.create_indexer_tables();
+         SET event_processor.trigger_enabled = off; -- the rows below are placeholders
          INSERT INTO starknet_blocks VALUES (10, '0xb10', '0xb09', 1000, 'MINED');
          INSERT INTO events VALUES (1, 10, '0xb10', '0x7a11', 'Deposit', '{0x1}', '{0x2}', '0x710');
          INSERT INTO vault_registry (vault_address, deployed_at) VALUES ('0x7a11', '0xb10');
          INSERT INTO driver_events (type, block_hash) VALUES ('StartBlock', '0xb10');
-         INSERT INTO \"VaultStates\" (address) VALUES ('0x7a11');
-         DROP EXTENSION event_processor;",
+         INSERT INTO \"VaultStates\" (address) VALUES ('0x7a11');",
     )
-    .expect("setup and drop");
+    .expect("setup");
+    // The block trigger on starknet_blocks depends on the extension's function, so a plain
+    // DROP EXTENSION refuses and names it; nothing is dropped.
+    let refused = db
+        .batch_execute("DROP EXTENSION event_processor")
+        .unwrap_err();
+    let refused = refused.as_db_error().expect("server error");
+    assert_eq!(refused.code().code(), "2BP01");
+    assert!(refused
+        .detail()
+        .unwrap_or_default()
+        .contains("trigger event_processor_block_inserted on table starknet_blocks"));
+    assert_eq!(count(&mut db, "SELECT count(*) FROM \"VaultStates\""), 1);
+    // CASCADE removes that trigger with the extension, and never the indexer's tables.
+    db.batch_execute("DROP EXTENSION event_processor CASCADE")
+        .expect("drop cascade");
     for table in [
         "starknet_blocks",
         "events",
@@ -107,6 +122,13 @@ fn drop_extension_keeps_the_indexers_tables_and_rows() {
         .get(0);
     assert!(created.is_empty(), "{created:?}");
     assert_eq!(count(&mut db, "SELECT count(*) FROM starknet_blocks"), 1);
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM pg_trigger WHERE tgname = 'event_processor_block_inserted'"
+        ),
+        1
+    );
 }
 
 #[test]

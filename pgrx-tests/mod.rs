@@ -9,6 +9,7 @@ pub mod worked_example;
 pub mod support;
 
 mod decode;
+mod processing;
 mod schema;
 
 #[cfg(test)]

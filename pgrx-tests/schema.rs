@@ -74,7 +74,11 @@ mod tests {
         .unwrap();
         assert_eq!(
             functions.as_deref(),
-            Some("create_indexer_tables, decode_event, notify_bare, notify_wrapped")
+            Some(
+                "attach_block_triggers, create_indexer_tables, decode_event, notify_bare, \
+                 notify_wrapped, on_block_inserted, process_block, process_block, \
+                 process_block_from_trigger, process_driver_events, process_next_driver_event"
+            )
         );
     }
 

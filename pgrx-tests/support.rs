@@ -8,6 +8,42 @@ pub fn create_indexer_tables() {
     Spi::run("SELECT event_processor.create_indexer_tables()").expect("create_indexer_tables");
 }
 
+/// Inserts a worked-example block row (status MINED); the block trigger queues its processing.
+pub fn insert_block(b: &wx::Block) {
+    Spi::run_with_args(
+        "INSERT INTO public.starknet_blocks VALUES ($1::numeric, $2, $3, $4::numeric, 'MINED')",
+        &[
+            (b.number as i64).into(),
+            b.hash.into(),
+            b.parent_hash.into(),
+            (b.timestamp as i64).into(),
+        ],
+    )
+    .expect("insert block");
+}
+
+/// Inserts the worked example's events of one block.
+pub fn insert_block_events(block: u64) {
+    wx::events()
+        .iter()
+        .filter(|e| e.block == block)
+        .for_each(insert_event);
+}
+
+/// Every state row as a dump line (`protocol::dump`), sorted.
+pub fn dump_state() -> Vec<String> {
+    let mut lines = Vec::new();
+    for query in crate::protocol::dump::dump_queries() {
+        Spi::connect(|client| {
+            for row in client.select(&query, None, &[]).expect("dump query") {
+                lines.push(row.get::<String>(1).expect("dump line").expect("not null"));
+            }
+        });
+    }
+    lines.sort();
+    lines
+}
+
 /// Inserts one worked-example event row the way the indexer does.
 pub fn insert_event(e: &wx::Event) {
     let keys: Vec<String> = e.keys.iter().map(|s| s.to_string()).collect();

@@ -13,13 +13,17 @@ CREATE TABLE event_processor.applied_blocks (
 CREATE INDEX applied_blocks_number_idx ON event_processor.applied_blocks (block_number);
 
 -- One row per applied event, in application order: makes re-application a no-op (spec §4.2).
+-- content_hash (keccak of transaction, name, keys, data) makes a second row of the same
+-- on-chain event in the same block a no-op too (the logger's duplicates, spec §8-11).
 CREATE TABLE event_processor.applied_events (
     apply_seq     bigserial PRIMARY KEY,
     block_hash    varchar(66) NOT NULL,
-    vault_address varchar(66) NOT NULL,
+    vault_address varchar(255) NOT NULL,
     event_nonce   bigint NOT NULL,
     event_name    varchar(255) NOT NULL,
-    CONSTRAINT applied_events_identity UNIQUE (block_hash, vault_address, event_nonce)
+    content_hash  text NOT NULL,
+    CONSTRAINT applied_events_identity UNIQUE (block_hash, vault_address, event_nonce),
+    CONSTRAINT applied_events_content UNIQUE (block_hash, vault_address, content_hash)
 );
 
 -- Before-image of every state row a block touched, or NULL if the row did not exist.

@@ -81,10 +81,12 @@ BEGIN
             FOR EACH ROW EXECUTE FUNCTION public.driver_event_notify();
         created := created || 'driver_events'::text;
     END IF;
+    PERFORM event_processor.attach_block_triggers();
     RETURN created;
 END
 $fn$;
 
 COMMENT ON FUNCTION event_processor.create_indexer_tables(boolean) IS
 'Creates the indexer''s input tables (starknet_blocks, events, vault_registry, driver_events) '
-'where missing; returns the names created. They are not extension members: DROP EXTENSION keeps them.';
+'where missing, attaches the block trigger, and returns the names created. They are not '
+'extension members: DROP EXTENSION keeps them.';

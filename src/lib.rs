@@ -11,7 +11,10 @@ pub mod events;
 pub mod protocol;
 
 mod api;
+mod processor;
 mod schema;
+mod settings;
+mod store;
 
 ::pgrx::pg_module_magic!(name, version);
 
@@ -30,4 +33,10 @@ pub mod pg_test {
     pub fn postgresql_conf_options() -> Vec<&'static str> {
         vec![]
     }
+}
+
+#[allow(non_snake_case)]
+#[pgrx::pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    settings::register();
 }

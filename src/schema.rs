@@ -15,9 +15,19 @@ extension_sql_file!(
     requires = ["state_tables"]
 );
 extension_sql_file!(
+    "../sql/processing.sql",
+    name = "processing",
+    requires = [
+        "bookkeeping",
+        "notifications",
+        api::process::process_block_from_trigger,
+        api::process::process_next_driver_event
+    ]
+);
+extension_sql_file!(
     "../sql/indexer_tables.sql",
     name = "indexer_tables",
-    requires = ["bookkeeping"]
+    requires = ["processing"]
 );
 
 /// Declares the schema to pgrx so that `#[pg_extern(schema = "event_processor")]` resolves.

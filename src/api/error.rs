@@ -3,6 +3,8 @@
 
 use crate::codec::FeltError;
 use crate::events::DecodeError;
+use crate::processor::ProcessorError;
+use crate::protocol::EventError;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::{PgLogLevel, PgSqlErrorCode};
 
@@ -10,6 +12,10 @@ pub trait SqlError: std::fmt::Display {
     fn sqlstate(&self) -> PgSqlErrorCode;
 
     fn hint(&self) -> Option<String> {
+        None
+    }
+
+    fn detail(&self) -> Option<String> {
         None
     }
 }
@@ -46,6 +52,70 @@ pub fn raise<E: SqlError>(error: E, function: &'static str) -> ! {
     if let Some(hint) = error.hint() {
         report = report.set_hint(hint);
     }
+    if let Some(detail) = error.detail() {
+        report = report.set_detail(detail);
+    }
     report.report(PgLogLevel::ERROR);
     unreachable!("ERROR does not return")
+}
+
+impl SqlError for EventError {
+    fn sqlstate(&self) -> PgSqlErrorCode {
+        use PgSqlErrorCode::*;
+        match self {
+            EventError::Decode(e) => e.sqlstate(),
+            EventError::BadRow { .. } | EventError::Inconsistent { .. } => ERRCODE_DATA_EXCEPTION,
+            EventError::MissingParent { .. } => ERRCODE_FOREIGN_KEY_VIOLATION,
+            EventError::Store(_) => ERRCODE_INTERNAL_ERROR,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            EventError::Decode(e) => e.hint(),
+            EventError::MissingParent { .. } => Some(
+                "SET event_processor.strict = off skips such events with a WARNING (spec R6)"
+                    .into(),
+            ),
+            EventError::Inconsistent { .. } => Some(
+                "the state tables disagree with the event stream; check the events of this vault"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+impl SqlError for ProcessorError {
+    fn sqlstate(&self) -> PgSqlErrorCode {
+        use PgSqlErrorCode::*;
+        match self {
+            ProcessorError::UnknownBlock(_) => ERRCODE_NO_DATA_FOUND,
+            ProcessorError::Reverted { .. }
+            | ProcessorError::ParentNotApplied { .. }
+            | ProcessorError::HeightTaken { .. } => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            ProcessorError::RevertNotSupported { .. } => ERRCODE_FEATURE_NOT_SUPPORTED,
+            ProcessorError::DriverEventIncomplete { .. } => ERRCODE_NOT_NULL_VIOLATION,
+            ProcessorError::MissingInputTable(_) => ERRCODE_UNDEFINED_TABLE,
+            ProcessorError::Event(e) => e.error.sqlstate(),
+            ProcessorError::Store(_) => ERRCODE_INTERNAL_ERROR,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            ProcessorError::ParentNotApplied { parent_hash, .. } => Some(format!(
+                "SELECT event_processor.process_block('{parent_hash}')"
+            )),
+            ProcessorError::Event(e) => e.error.hint(),
+            _ => None,
+        }
+    }
+
+    fn detail(&self) -> Option<String> {
+        match self {
+            ProcessorError::Event(e) => e.field().map(|f| format!("field: {f}")),
+            _ => None,
+        }
+    }
 }

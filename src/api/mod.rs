@@ -1,2 +1,3 @@
 mod decode;
 mod error;
+pub mod process;

@@ -62,3 +62,11 @@ fn hex_value(digit: u8) -> u8 {
 pub fn canonical_hex(felt: &Felt) -> String {
     felt.to_hex_string()
 }
+
+/// The canonical form of `text` if it is a felt, else `text` unchanged: block hashes typed by
+/// an operator (`0xB10`) find the row the indexer wrote (`0xb10`).
+pub fn canonical_or_raw(text: &str) -> String {
+    parse_felt(text)
+        .map(|f| canonical_hex(&f))
+        .unwrap_or_else(|_| text.to_string())
+}

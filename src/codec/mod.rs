@@ -9,7 +9,7 @@ mod felt;
 mod integer;
 mod selector;
 
-pub use felt::{canonical_hex, parse_felt, FeltError};
+pub use felt::{canonical_hex, canonical_or_raw, parse_felt, FeltError};
 pub use integer::{
     felt_to_bool, felt_to_i128, felt_to_u128, felt_to_u64, u256_from_halves, U256Half,
 };

@@ -1,0 +1,59 @@
+-- The trigger path (process a block inside the indexer's transaction) and the driver-event
+-- procedure.
+
+-- Fires at the indexer's COMMIT (deferred), so the block's events are visible whether they
+-- were inserted before or after the block row. event_processor.trigger_enabled = off leaves
+-- the block for process_block() or the background worker.
+CREATE FUNCTION event_processor.on_block_inserted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM event_processor.process_block_from_trigger(NEW.block_hash::text);
+    RETURN NULL;
+END
+$$;
+
+-- Attaches the block trigger to public.starknet_blocks if that table exists and lacks it.
+-- Runs at CREATE EXTENSION and from create_indexer_tables(); call it yourself if the indexer
+-- creates its tables after the extension. Returns whether the trigger is in place.
+CREATE FUNCTION event_processor.attach_block_triggers() RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF to_regclass('public.starknet_blocks') IS NULL THEN
+        RETURN false;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                    WHERE tgrelid = 'public.starknet_blocks'::regclass
+                      AND tgname = 'event_processor_block_inserted') THEN
+        CREATE CONSTRAINT TRIGGER event_processor_block_inserted
+            AFTER INSERT ON public.starknet_blocks
+            DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW WHEN (NEW.status = 'MINED')
+            EXECUTE FUNCTION event_processor.on_block_inserted();
+    END IF;
+    RETURN true;
+END
+$$;
+
+SELECT event_processor.attach_block_triggers();
+
+-- Consumes driver_events in order, one transaction per driver event (spec §1.4, §3.4).
+-- Must be CALLed outside an explicit transaction block (it COMMITs). A failing driver event
+-- raises its error; it stays unprocessed and the ones before it are committed.
+CREATE PROCEDURE event_processor.process_driver_events(max_events integer DEFAULT NULL)
+LANGUAGE plpgsql AS $$
+DECLARE
+    done integer := 0;
+    outcome text;
+BEGIN
+    LOOP
+        EXIT WHEN max_events IS NOT NULL AND done >= max_events;
+        outcome := event_processor.process_next_driver_event();
+        EXIT WHEN outcome IS NULL;
+        RAISE NOTICE 'event_processor: %', outcome;
+        done := done + 1;
+        COMMIT;
+    END LOOP;
+END
+$$;

@@ -1,0 +1,103 @@
+//! Processing entry points: `process_block` (by number or hash), the block trigger's
+//! function, and the driver-event step behind `CALL event_processor.process_driver_events()`.
+
+use super::error::raise;
+use crate::processor::{BlockOutcome, Processor, ProcessorError};
+use crate::protocol::Warning;
+use crate::settings;
+use crate::store::SpiStore;
+use pgrx::prelude::*;
+use pgrx::AnyNumeric;
+
+fn with_processor<R>(
+    f: impl FnOnce(&mut Processor) -> Result<R, ProcessorError>,
+) -> Result<R, ProcessorError> {
+    Spi::connect(|client| {
+        f(&mut Processor::new(
+            SpiStore::new(client),
+            settings::processing(),
+        ))
+    })
+}
+
+fn report_warnings(warnings: &[Warning]) {
+    for w in warnings {
+        pgrx::warning!("event_processor: {w}");
+    }
+}
+
+fn finish_block(outcome: Result<BlockOutcome, ProcessorError>, function: &'static str) -> i32 {
+    match outcome {
+        Ok(o) if o.already_applied => {
+            pgrx::notice!(
+                "event_processor: block {} ({}) is already applied; nothing to do",
+                o.number,
+                o.hash
+            );
+            0
+        }
+        Ok(o) => {
+            report_warnings(&o.report.warnings);
+            o.report.applied as i32
+        }
+        Err(e) => raise(e, function),
+    }
+}
+
+/// Applies every canonical event of the block with this hash; returns the number of events
+/// applied (0, with a NOTICE, if the block was applied before).
+#[pg_extern(name = "process_block", schema = "event_processor")]
+fn process_block_by_hash(block_hash: &str) -> i32 {
+    finish_block(
+        with_processor(|p| p.process_block(block_hash)),
+        "process_block",
+    )
+}
+
+/// Applies the MINED block at this height (see `process_block(text)`).
+#[pg_extern(name = "process_block", schema = "event_processor")]
+fn process_block_by_number(block_number: AnyNumeric) -> i32 {
+    let number = block_number.to_string();
+    let outcome = with_processor(|p| {
+        let block = p
+            .block_by_number(&number)?
+            .ok_or_else(|| ProcessorError::UnknownBlock(number.clone()))?;
+        p.process_block(&block.hash)
+    });
+    finish_block(outcome, "process_block")
+}
+
+/// Called by the deferred trigger on starknet_blocks at the indexer's COMMIT.
+#[pg_extern(schema = "event_processor")]
+pub fn process_block_from_trigger(block_hash: &str) {
+    if !settings::TRIGGER_ENABLED.get() {
+        return;
+    }
+    let outcome = with_processor(|p| p.process_block(block_hash));
+    match outcome {
+        // Reverted later in the same transaction: nothing to apply.
+        Err(ProcessorError::Reverted { .. }) => {}
+        Ok(o) if o.already_applied => {}
+        other => {
+            finish_block(other, "process_block_from_trigger");
+        }
+    }
+}
+
+/// Processes the oldest unprocessed driver event in the current transaction; returns what it
+/// did, or NULL when the queue is empty. `CALL event_processor.process_driver_events()` runs
+/// it in a loop with one transaction per driver event.
+#[pg_extern(schema = "event_processor")]
+pub fn process_next_driver_event() -> Option<String> {
+    match with_processor(crate::processor::process_next_driver_event) {
+        Ok(Some(outcome)) => {
+            report_warnings(&outcome.warnings);
+            if outcome.unknown_type {
+                pgrx::warning!("event_processor: {}", outcome.summary);
+            }
+            Some(outcome.summary)
+        }
+        Ok(None) => None,
+        Err(e) => raise(e, "process_next_driver_event"),
+    }
+}

@@ -1,0 +1,116 @@
+//! `driver_events` (spec §1.4): the logger's queue of blocks to apply, reverts and vault
+//! catch-ups, consumed in sequence order, each marked processed in the transaction that
+//! carries it out.
+
+use super::{read_text, Processor, ProcessorError};
+use crate::protocol::{StoreResult, Warning};
+use crate::store::{Columns, Plan};
+
+#[derive(Debug)]
+struct DriverEvent {
+    id: i64,
+    kind: String,
+    block_hash: Option<String>,
+    start_block_hash: Option<String>,
+    end_block_hash: Option<String>,
+    vault_address: Option<String>,
+}
+
+fn read_driver_event(c: &mut Columns) -> StoreResult<DriverEvent> {
+    Ok(DriverEvent {
+        id: c.i128()? as i64,
+        kind: c.text()?,
+        block_hash: c.opt_text()?,
+        start_block_hash: c.opt_text()?,
+        end_block_hash: c.opt_text()?,
+        vault_address: c.opt_text()?,
+    })
+}
+
+/// What one driver event did, for the caller to report.
+#[derive(Debug)]
+pub struct DriverOutcome {
+    pub summary: String,
+    pub warnings: Vec<Warning>,
+    /// Driver types this processor does not know: marked processed with a warning.
+    pub unknown_type: bool,
+}
+
+/// Processes the oldest unprocessed driver event (by sequence_index, id), or returns `None`
+/// when there is none. The caller's transaction carries the effects and the processed mark.
+pub fn process_next_driver_event(
+    p: &mut Processor,
+) -> Result<Option<DriverOutcome>, ProcessorError> {
+    p.require_table("driver_events")?;
+    p.lock()?;
+    let Some(event) = p
+        .store
+        .rows(Plan::NextDriverEvent, vec![], read_driver_event)?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    let require = |value: &Option<String>, field: &'static str| {
+        value.clone().ok_or(ProcessorError::DriverEventIncomplete {
+            id: event.id,
+            kind: event.kind.clone(),
+            field,
+        })
+    };
+    let mut outcome = DriverOutcome {
+        summary: String::new(),
+        warnings: vec![],
+        unknown_type: false,
+    };
+    match event.kind.as_str() {
+        // The logger writes StartBlock; the Go processor expected NewBlock (defect P1).
+        "StartBlock" | "NewBlock" => {
+            let block = p.process_block(&require(&event.block_hash, "block_hash")?)?;
+            outcome.summary = if block.already_applied {
+                format!(
+                    "{} {}: block {} already applied",
+                    event.kind, block.hash, block.number
+                )
+            } else {
+                format!(
+                    "{} {}: block {}, {} events applied",
+                    event.kind, block.hash, block.number, block.report.applied
+                )
+            };
+            outcome.warnings = block.report.warnings;
+        }
+        "RevertBlock" => {
+            return Err(ProcessorError::RevertNotSupported {
+                id: event.id,
+                kind: event.kind.clone(),
+                block_hash: event.block_hash.clone().unwrap_or_default(),
+            })
+        }
+        "CatchupVault" => {
+            let vault = require(&event.vault_address, "vault_address")?;
+            let report = p.catch_up_vault(
+                &vault,
+                event.start_block_hash.as_deref(),
+                event.end_block_hash.as_deref(),
+            )?;
+            outcome.summary = format!(
+                "CatchupVault {vault}: {} events applied, {} already applied",
+                report.applied, report.skipped
+            );
+            outcome.warnings = report.warnings;
+        }
+        other => {
+            outcome.summary =
+                format!("{other}: unknown driver event type, marked processed without effect");
+            outcome.unknown_type = true;
+        }
+    }
+    p.store.rows(
+        Plan::MarkDriverEventProcessed,
+        vec![Some(event.id.to_string())],
+        read_text,
+    )?;
+    outcome.summary = format!("driver event {}: {}", event.id, outcome.summary);
+    Ok(Some(outcome))
+}

@@ -1,0 +1,34 @@
+//! The extension's settings (GUCs), registered in `_PG_init`.
+
+use crate::protocol::Settings;
+use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
+
+/// Process a block inside the indexer's transaction when its row is inserted.
+pub static TRIGGER_ENABLED: GucSetting<bool> = GucSetting::<bool>::new(true);
+/// Raise instead of warn-and-skip when an event's vault or round row is missing (spec R6).
+pub static STRICT: GucSetting<bool> = GucSetting::<bool>::new(false);
+
+pub fn register() {
+    GucRegistry::define_bool_guc(
+        c"event_processor.trigger_enabled",
+        c"Process a block inside the indexer's transaction when its starknet_blocks row is inserted.",
+        c"Off: blocks are left for process_block() or the background worker.",
+        &TRIGGER_ENABLED,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_bool_guc(
+        c"event_processor.strict",
+        c"Raise an error when an event's vault or round does not exist.",
+        c"Off (default): such events are skipped with a WARNING and recorded as applied (spec R6).",
+        &STRICT,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+}
+
+pub fn processing() -> Settings {
+    Settings {
+        strict: STRICT.get(),
+    }
+}
