@@ -10,6 +10,7 @@ pub mod support;
 
 mod decode;
 mod processing;
+mod properties;
 mod schema;
 
 #[cfg(test)]

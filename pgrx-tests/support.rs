@@ -8,6 +8,11 @@ pub fn create_indexer_tables() {
     Spi::run("SELECT event_processor.create_indexer_tables()").expect("create_indexer_tables");
 }
 
+/// Creates the indexer's tables with the optional `events.from_address` column (spec §1.7 a).
+pub fn create_indexer_tables_with_from() {
+    Spi::run("SELECT event_processor.create_indexer_tables(true)").expect("create_indexer_tables");
+}
+
 /// Inserts a worked-example block row (status MINED); the block trigger queues its processing.
 pub fn insert_block(b: &wx::Block) {
     Spi::run_with_args(

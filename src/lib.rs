@@ -9,6 +9,7 @@
 pub mod codec;
 pub mod events;
 pub mod protocol;
+pub mod synth;
 
 mod api;
 mod processor;

@@ -1,4 +1,6 @@
 //! Every statement the SPI store runs, prepared once per backend and kept (SPI_keepplan).
+//! ORDER BY names are table-qualified: the select lists cast numerics to text under the same
+//! names, and an unqualified `ORDER BY round_id` would sort those texts ("9" > "10").
 //! Parameters are text (or text[]) and cast in SQL: exact for numeric(78,0), no per-call
 //! planning, and no SQL built per event.
 
@@ -93,7 +95,7 @@ plans! {
     LpSelect: [T, T] => format!("SELECT {LP_COLUMNS} FROM public.\"Liquidity_Providers\" \
          WHERE address = $1 AND vault_address = $2");
     LpsOfVault: [T] => format!("SELECT {LP_COLUMNS} FROM public.\"Liquidity_Providers\" \
-         WHERE vault_address = $1 ORDER BY address COLLATE \"C\"");
+         WHERE vault_address = $1 ORDER BY \"Liquidity_Providers\".address COLLATE \"C\"");
     LpInsert: [T, T, T, T, T, T] =>
         "INSERT INTO public.\"Liquidity_Providers\" (address, vault_address, stashed_balance, \
          locked_balance, unlocked_balance, latest_block) \
@@ -110,7 +112,7 @@ plans! {
     RoundById: [T, T] => format!("SELECT {ROUND_COLUMNS} FROM public.\"Option_Rounds\" \
          WHERE vault_address = $1 AND round_id = $2::numeric");
     RoundsOfVault: [T] => format!("SELECT {ROUND_COLUMNS} FROM public.\"Option_Rounds\" \
-         WHERE vault_address = $1 ORDER BY round_id DESC");
+         WHERE vault_address = $1 ORDER BY \"Option_Rounds\".round_id DESC");
     RoundInsert: [T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T] =>
         "INSERT INTO public.\"Option_Rounds\" (address, vault_address, round_id, state, \
          available_options, clearing_price, settlement_price, reserve_price, strike_price, \
@@ -145,7 +147,7 @@ plans! {
     BuyerSelect: [T, T] => format!("SELECT {BUYER_COLUMNS} FROM public.\"Option_Buyers\" \
          WHERE address = $1 AND round_address = $2");
     BuyersOfRound: [T] => format!("SELECT {BUYER_COLUMNS} FROM public.\"Option_Buyers\" \
-         WHERE round_address = $1 ORDER BY address COLLATE \"C\"");
+         WHERE round_address = $1 ORDER BY \"Option_Buyers\".address COLLATE \"C\"");
     BuyerInsert: [T, T, T, T, T, T] =>
         "INSERT INTO public.\"Option_Buyers\" (address, round_address, has_minted, has_refunded, \
          mintable_options, refundable_amount) \
@@ -210,7 +212,7 @@ plans! {
     ProcessingLock: [] => "SELECT pg_catalog.pg_advisory_xact_lock(7357298417405239)::text".into();
     NextDriverEvent: [] => "SELECT id::text, type, block_hash, start_block_hash, end_block_hash, \
          vault_address FROM public.driver_events WHERE is_processed IS NOT TRUE \
-         ORDER BY sequence_index, id LIMIT 1 FOR UPDATE".into();
+         ORDER BY driver_events.sequence_index, driver_events.id LIMIT 1 FOR UPDATE".into();
     MarkDriverEventProcessed: [T] => "UPDATE public.driver_events SET is_processed = true \
          WHERE id = $1::integer RETURNING id".into();
 

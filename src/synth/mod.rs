@@ -1,0 +1,9 @@
+//! Synthetic Pitch Lake chains (seeded, deterministic) in the indexer's format, shared by the
+//! property tests and the benchmarks. Pure Rust.
+
+mod chain;
+pub mod encode;
+mod rng;
+
+pub use chain::{Bal, ChainConfig, RoundAddressing, Simulator, SynthBlock, Vault};
+pub use rng::Rng;
