@@ -15,8 +15,9 @@ $(SETUP_STAMP): scripts/setup.sh
 	bash scripts/setup.sh
 	@mkdir -p target && touch $(SETUP_STAMP)
 
-## test: every test, pure Rust (tests/) and in-database (pgrx-tests/)
-test: $(SETUP_STAMP) test-pure test-pg
+## test: every test, pure Rust (tests/) and in-database (pgrx-tests/): `cargo pgrx test`
+## runs both, so this is test-pg.
+test: $(SETUP_STAMP) test-pg
 
 ## test-pure: the pure-Rust tests in tests/ (no database)
 test-pure: $(SETUP_STAMP)

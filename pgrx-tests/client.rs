@@ -2,6 +2,7 @@
 //! Each test creates its own database in the shared test server, so committed rows never
 //! leak into the `#[pg_test]`s (which use `pgrx_tests`).
 
+use super::worked_example as wx;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls};
 use std::time::Duration;
@@ -236,4 +237,196 @@ fn state_changes_notify_the_backend_channels() {
     assert_eq!(received[5].2["payload"]["has_minted"], true);
     assert_eq!(received[7].2["payload"]["buyer_address"], "0xc3");
     assert_eq!(received[7].2["payload"]["tree_nonce"], 0);
+}
+
+fn client_dump(db: &mut Client) -> Vec<String> {
+    let mut lines: Vec<String> = event_processor_dump_queries()
+        .iter()
+        .flat_map(|q| {
+            db.query(q.as_str(), &[])
+                .expect("dump")
+                .into_iter()
+                .map(|r| r.get::<_, String>(0))
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+fn event_processor_dump_queries() -> Vec<String> {
+    crate::protocol::dump::dump_queries()
+}
+
+/// The indexer's transactions as they happen: per block, BEGIN, the block row, then its events,
+/// COMMIT. The deferred trigger processes the block at COMMIT, seeing events inserted after the
+/// block row; state and chain data commit together.
+fn insert_block_tx(
+    db: &mut Client,
+    block: &wx::Block,
+    extra_events: &str,
+) -> Result<(), postgres::Error> {
+    let mut tx = db.transaction()?;
+    tx.execute(
+        "INSERT INTO starknet_blocks VALUES ($1::text::numeric, $2, $3, $4::text::numeric, 'MINED')",
+        &[&block.number.to_string(), &block.hash, &block.parent_hash, &block.timestamp.to_string()],
+    )?;
+    for e in wx::events().iter().filter(|e| e.block == block.number) {
+        let keys: Vec<String> = e.keys.iter().map(|s| s.to_string()).collect();
+        let data: Vec<String> = e.data.iter().map(|s| s.to_string()).collect();
+        tx.execute(
+            "INSERT INTO events VALUES ($1, $2::text::numeric, $3, $4, $5, $6::text[], $7::text[], $8)",
+            &[&e.nonce, &e.block.to_string(), &e.block_hash, &e.vault, &e.name, &keys, &data, &e.tx],
+        )?;
+    }
+    tx.batch_execute(extra_events)?;
+    tx.commit()
+}
+
+#[test]
+fn indexer_transactions_commit_the_state_with_the_chain() {
+    let mut db = fresh_database("ep_indexer_tx");
+    db.batch_execute(
+        "CREATE EXTENSION event_processor; SELECT event_processor.create_indexer_tables()",
+    )
+    .unwrap();
+    let port: i32 = db
+        .query_one("SELECT current_setting('port')::int", &[])
+        .unwrap()
+        .get(0);
+    let mut listener = connect("ep_indexer_tx", port as u16);
+    listener
+        .batch_execute("LISTEN vault_update; LISTEN or_update; LISTEN lp_update")
+        .unwrap();
+    for block in wx::blocks() {
+        insert_block_tx(&mut db, block, "")
+            .unwrap_or_else(|e| panic!("block {}: {e}", block.number));
+        let dump = client_dump(&mut db);
+        for line in wx::expected_after(block.number) {
+            assert!(
+                dump.iter().any(|l| l == line),
+                "after block {}: {line}",
+                block.number
+            );
+        }
+    }
+    assert_eq!(client_dump(&mut db), wx::expected_final());
+
+    // Processing notified the readers' channels; the last payload per row is its end state.
+    let mut last: std::collections::BTreeMap<(String, String), serde_json::Value> =
+        Default::default();
+    let mut notifications = listener.notifications();
+    let mut it = notifications.timeout_iter(Duration::from_secs(2));
+    while let Ok(Some(n)) = it.next() {
+        let payload: serde_json::Value = serde_json::from_str(n.payload()).unwrap();
+        let row = payload["payload"].clone();
+        let key = row["address"].as_str().unwrap_or_default().to_string();
+        last.insert((n.channel().to_string(), key), row);
+    }
+    let vault = &last[&("vault_update".to_string(), wx::VAULT.to_string())];
+    assert_eq!(
+        (
+            vault["unlocked_balance"].as_u64(),
+            vault["latest_block"].as_u64()
+        ),
+        (Some(258), Some(23))
+    );
+    assert_eq!(vault["current_round_address"], wx::ROUND_2);
+    let round = &last[&("or_update".to_string(), wx::ROUND_1.to_string())];
+    assert_eq!(
+        (
+            round["state"].as_str(),
+            round["remaining_liquidity"].as_u64()
+        ),
+        (Some("Settled"), Some(300))
+    );
+    assert!(
+        last.contains_key(&("or_update".to_string(), wx::ROUND_2.to_string())),
+        "round 2's insert"
+    );
+    assert_eq!(
+        last[&("lp_update".to_string(), wx::LP_B.to_string())]["unlocked_balance"].as_u64(),
+        Some(134)
+    );
+    drop(it);
+
+    // A malformed event fails the indexer's COMMIT: neither the block nor any state lands.
+    let bad = wx::Block {
+        number: 25,
+        hash: "0xb25",
+        parent_hash: "0xb24",
+        timestamp: 2330,
+    };
+    let err = insert_block_tx(
+        &mut db,
+        &bad,
+        &format!("INSERT INTO events VALUES (21, 25, '0xb25', '0x7a11', 'Deposit', ARRAY['{}', '0xa1'], ARRAY['0x1', '0x0', '0x7b', '0x0', '0xzz', '0x0'], '0x726')", wx::SEL_DEPOSIT),
+    )
+    .unwrap_err();
+    let db_err = err.as_db_error().expect("server error");
+    assert_eq!(db_err.code().code(), "22P02");
+    assert!(db_err.message().starts_with("block 25 (0xb25), vault 0x7a11, event nonce 21 (Deposit): Deposit: field vault_unlocked_balance_now.low (data[4] = \"0xzz\")"), "{}", db_err.message());
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM starknet_blocks WHERE block_number = 25"
+        ),
+        0
+    );
+    assert_eq!(client_dump(&mut db), wx::expected_final());
+}
+
+/// `CALL event_processor.process_driver_events()` commits after each driver event; a failing
+/// one stops the call, stays unprocessed, and the ones before it stay committed.
+#[test]
+fn driver_events_procedure_commits_each_event() {
+    let mut db = fresh_database("ep_driver_proc");
+    db.batch_execute(
+        "CREATE EXTENSION event_processor; SELECT event_processor.create_indexer_tables();
+         ALTER DATABASE ep_driver_proc SET event_processor.trigger_enabled = off",
+    )
+    .unwrap();
+    let port: i32 = db
+        .query_one("SELECT current_setting('port')::int", &[])
+        .unwrap()
+        .get(0);
+    let mut db = connect("ep_driver_proc", port as u16);
+    for block in wx::blocks() {
+        let start = format!(
+            "INSERT INTO driver_events (type, block_hash) VALUES ('StartBlock', '{}')",
+            block.hash
+        );
+        insert_block_tx(&mut db, block, &start).unwrap();
+    }
+    assert_eq!(
+        client_dump(&mut db),
+        Vec::<String>::new(),
+        "trigger path off: nothing applied yet"
+    );
+    db.batch_execute(
+        "INSERT INTO driver_events (type, block_hash) VALUES ('RevertBlock', '0xb24')",
+    )
+    .unwrap();
+    let err = db
+        .batch_execute("CALL event_processor.process_driver_events()")
+        .unwrap_err();
+    assert_eq!(err.as_db_error().map(|e| e.code().code()), Some("0A000"));
+    assert_eq!(
+        client_dump(&mut db),
+        wx::expected_final(),
+        "the 15 StartBlocks before it were committed"
+    );
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM driver_events WHERE is_processed"
+        ),
+        15
+    );
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM driver_events WHERE NOT is_processed AND type = 'RevertBlock'"
+        ),
+        1
+    );
 }

@@ -9,6 +9,7 @@ pub mod worked_example;
 pub mod support;
 
 mod decode;
+mod failures;
 mod processing;
 mod properties;
 mod schema;

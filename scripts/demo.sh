@@ -74,7 +74,8 @@ CREATE EXTENSION event_processor;
 SELECT event_processor.create_indexer_tables(with_from_address => true) AS created_tables;
 SQL
 
-log "the indexer inserts the worked example (spec §7), one transaction per block"
+log "the indexer inserts the worked example (spec §7), one transaction per block;"
+log "the extension applies each block inside that transaction, at its COMMIT"
 "${PSQL[@]}" <<SQL
 CREATE SCHEMA demo_fixture;
 CREATE TABLE demo_fixture.blocks (LIKE starknet_blocks);
@@ -82,29 +83,50 @@ CREATE TABLE demo_fixture.events (LIKE events);
 \copy demo_fixture.blocks FROM '$FIXTURE/blocks.tsv'
 \copy demo_fixture.events FROM '$FIXTURE/events.tsv'
 SQL
+printf '%-5s %-60s %-15s %-13s %-15s %-15s\n' block events vault round "LP 0xa1" "LP 0xb2"
+printf '%-5s %-60s %-15s %-13s %-15s %-15s\n' "" "" "unl/lock/stash" "state" "unl/lock/stash" "unl/lock/stash"
 for block in $(cut -f1 "$FIXTURE/blocks.tsv"); do
-  "${PSQL[@]}" <<SQL
+  "${PSQL[@]}" -At -F ' ' <<SQL
 BEGIN;
-INSERT INTO events SELECT * FROM demo_fixture.events WHERE block_number = $block ORDER BY event_nonce;
 INSERT INTO starknet_blocks SELECT * FROM demo_fixture.blocks WHERE block_number = $block;
+INSERT INTO events SELECT * FROM demo_fixture.events WHERE block_number = $block ORDER BY event_nonce;
 INSERT INTO driver_events (type, block_hash)
      SELECT 'StartBlock', block_hash FROM demo_fixture.blocks WHERE block_number = $block;
 COMMIT;
+SELECT format('%-5s %-60s %-15s %-13s %-15s %-15s', $block,
+       (SELECT string_agg(event_name, ',' ORDER BY event_nonce) FROM events WHERE block_number = $block),
+       (SELECT concat_ws('/', unlocked_balance, locked_balance, stashed_balance) FROM "VaultStates"),
+       (SELECT state || ' r' || round_id FROM "Option_Rounds" r JOIN "VaultStates" v ON v.current_round_address = r.address),
+       (SELECT concat_ws('/', unlocked_balance, locked_balance, stashed_balance) FROM "Liquidity_Providers" WHERE address = '0xa1'),
+       (SELECT concat_ws('/', unlocked_balance, locked_balance, stashed_balance) FROM "Liquidity_Providers" WHERE address = '0xb2'));
 SQL
 done
-"${PSQL[@]}" -c "SELECT (SELECT count(*) FROM starknet_blocks) AS blocks, (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM driver_events) AS driver_events"
+"${PSQL[@]}" -c "SELECT (SELECT count(*) FROM starknet_blocks) AS blocks, (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM event_processor.applied_blocks) AS applied_blocks, (SELECT count(*) FROM event_processor.applied_events) AS applied_events"
 
-log "every event as the processor decodes it (event_processor.decode_event)"
+log "process_block on a block that is already applied is a no-op"
+"${PSQL[@]}" -c "SELECT event_processor.process_block(19::numeric) AS events_applied" 2>&1 | sed 's/^/    /'
+
+log "some events as the processor decodes them (event_processor.decode_event, for debugging rows)"
 "${PSQL[@]}" -P pager=off <<'SQL'
-SELECT block_number AS block, event_nonce AS nonce, event_name,
-       jsonb_pretty(event_processor.decode_event(event_name, event_keys, event_data) - 'event') AS fields
-  FROM events ORDER BY block_number, event_nonce;
+SELECT block_number AS block, event_nonce AS nonce,
+       (event_processor.decode_event(event_name, event_keys, event_data))::text AS decoded
+  FROM events
+ WHERE event_name IN ('BidUpdated', 'AuctionEnded', 'WithdrawalQueued', 'OptionRoundSettled')
+ ORDER BY block_number, event_nonce;
 SQL
 
-log "a malformed row gets an error naming the event, field, position and value"
-"${PSQL[@]}" -c "SELECT event_processor.decode_event('Deposit', ARRAY['0x9149d2123147c5f43d258257fef0b7b969db78269369ebcf5ebb9eef8592f2', '0xa1'], ARRAY['0x140', '0xzz', '0x140', '0x0', '0x140', '0x0'])" 2>&1 | sed 's/^/    /' || true
+log "a block with a malformed event: the indexer's COMMIT fails, nothing of it lands"
+"${PSQL[@]}" <<'SQL' 2>&1 | sed 's/^/    /' || true
+BEGIN;
+INSERT INTO starknet_blocks VALUES (25, '0xb25', '0xb24', 2330, 'MINED');
+INSERT INTO events VALUES (21, 25, '0xb25', '0x7a11', 'Deposit',
+    ARRAY['0x9149d2123147c5f43d258257fef0b7b969db78269369ebcf5ebb9eef8592f2', '0xa1'],
+    ARRAY['0x140', '0xzz', '0x140', '0x0', '0x140', '0x0'], '0x726');
+COMMIT;
+SQL
+"${PSQL[@]}" -At -c "SELECT 'blocks now: ' || count(*) FROM starknet_blocks" | sed 's/^/    /'
 
-log "state tables (drop-in compatible with the backend's readers)"
+log "state tables after block 24 (drop-in compatible with the backend's readers)"
 "${PSQL[@]}" -P pager=off <<'SQL'
 SELECT address, unlocked_balance AS unlocked, locked_balance AS locked, stashed_balance AS stashed,
        current_round, current_round_address, latest_block FROM "VaultStates" ORDER BY address;
@@ -115,5 +137,9 @@ SELECT address, round_id, state, starting_liquidity, available_options, sold_opt
        remaining_liquidity FROM "Option_Rounds" ORDER BY vault_address, round_id;
 SELECT address, round_address, mintable_options, refundable_amount, has_minted, has_refunded
   FROM "Option_Buyers" ORDER BY round_address, address;
+SELECT round_address, bid_id, buyer_address, tree_nonce, amount, price FROM "Bids" ORDER BY bid_id;
+SELECT address, round_address, bps, queued_liquidity FROM "Queued_Liquidity";
+SELECT address, block_number, unlocked_balance AS unlocked, locked_balance AS locked,
+       stashed_balance AS stashed FROM "Vault_Historic" ORDER BY block_number;
 SQL
 log "done; the cluster is removed on exit"

@@ -58,7 +58,9 @@ pub struct Applier<'s, S: Store> {
     pub warnings: Vec<Warning>,
 }
 
-/// How a round event's round was found (or not).
+/// How a round event's round was found (or not). Returned once per round event and consumed
+/// at once, so the size difference between variants costs nothing worth a heap allocation.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum RoundLookup {
     Found(OptionRound),
     /// A parent row is missing: R6 applies (warn and skip, or raise in strict mode).

@@ -128,7 +128,7 @@ impl Store for MemoryStore {
             .filter(|r| r.vault_address == vault)
             .cloned()
             .collect();
-        rounds.sort_by(|a, b| b.round_id.cmp(&a.round_id));
+        rounds.sort_by_key(|r| std::cmp::Reverse(r.round_id));
         Ok(rounds)
     }
     fn insert_round(&mut self, round: &OptionRound) -> StoreResult<()> {

@@ -214,7 +214,7 @@ plans! {
          vault_address FROM public.driver_events WHERE is_processed IS NOT TRUE \
          ORDER BY driver_events.sequence_index, driver_events.id LIMIT 1 FOR UPDATE".into();
     MarkDriverEventProcessed: [T] => "UPDATE public.driver_events SET is_processed = true \
-         WHERE id = $1::integer RETURNING id".into();
+         WHERE id = $1::integer RETURNING id::text".into();
 
     ClaimEvent: [T, T, T, T, T] =>
         "INSERT INTO event_processor.applied_events \

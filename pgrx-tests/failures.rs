@@ -1,0 +1,193 @@
+#[pgrx::pg_schema]
+mod tests {
+    use crate::pgrx_tests_suite::support::{
+        create_indexer_tables, dump_state, insert_block, insert_block_events, sqlstate_of,
+    };
+    use crate::pgrx_tests_suite::worked_example as wx;
+    use pgrx::prelude::*;
+
+    /// Blocks 10 and 11 applied; block 12's row and its good Deposit inserted, unprocessed.
+    fn prepare() -> Vec<String> {
+        create_indexer_tables();
+        Spi::run("SET event_processor.trigger_enabled = off").unwrap();
+        for block in &wx::blocks()[..3] {
+            insert_block(block);
+            insert_block_events(block.number);
+        }
+        Spi::run("SELECT event_processor.process_block(10::numeric), event_processor.process_block(11::numeric)").unwrap();
+        dump_state()
+    }
+
+    /// Adds a second event to block 12 (after its good Deposit, nonce 4).
+    fn add_event(name: &str, keys: &str, data: &str) {
+        Spi::run(&format!(
+            "DELETE FROM events WHERE event_nonce = 40;
+             INSERT INTO events VALUES (40, 12, '0xb12', '0x7a11', '{name}', {keys}, {data}, '0x7f0')"
+        ))
+        .unwrap();
+    }
+
+    fn nothing_of_block_12_applied(before: &[String]) {
+        assert_eq!(dump_state(), before, "no partial state");
+        let ledger = Spi::get_one::<i64>(
+            "SELECT (SELECT count(*) FROM event_processor.applied_events WHERE block_hash = '0xb12')
+                  + (SELECT count(*) FROM event_processor.applied_blocks WHERE block_hash = '0xb12')",
+        )
+        .unwrap();
+        assert_eq!(ledger, Some(0));
+    }
+
+    #[pg_test]
+    fn bad_events_fail_the_block_naming_block_vault_nonce_and_field() {
+        let before = prepare();
+        let deposit = format!("ARRAY['{}', '0xb2']", wx::SEL_DEPOSIT);
+        let process = "SELECT event_processor.process_block(12::numeric)";
+
+        add_event(
+            "Deposit",
+            &deposit,
+            "ARRAY['0x1', '0xzz', '0x1', '0x0', '0x1', '0x0']",
+        );
+        assert_eq!(
+            sqlstate_of(process).as_deref(),
+            Some("22P02: block 12 (0xb12), vault 0x7a11, event nonce 40 (Deposit): Deposit: field amount.high (data[1] = \"0xzz\"): \"0xzz\" is not a hex felt (expected 0x followed by 1 to 64 hex digits)")
+        );
+        nothing_of_block_12_applied(&before);
+
+        add_event("Deposit", &deposit, "ARRAY['0x1', '0x0', '0x1']");
+        assert_eq!(
+            sqlstate_of(process).as_deref(),
+            Some("22000: block 12 (0xb12), vault 0x7a11, event nonce 40 (Deposit): Deposit: expected 6 data felts, got 3")
+        );
+        nothing_of_block_12_applied(&before);
+
+        add_event(
+            "Withdrawal",
+            &deposit,
+            "ARRAY['0x1', '0x0', '0x1', '0x0', '0x1', '0x0']",
+        );
+        let mismatch = sqlstate_of(process).unwrap();
+        assert!(
+            mismatch.starts_with("22000: block 12 (0xb12), vault 0x7a11, event nonce 40 (Withdrawal): Withdrawal: keys[0] is 0x9149d2"),
+            "{mismatch}"
+        );
+        nothing_of_block_12_applied(&before);
+
+        add_event(
+            "Deposit",
+            &deposit,
+            &format!(
+                "ARRAY['0x1', '0x{}', '0x1', '0x0', '0x1', '0x0']",
+                "1".repeat(33)
+            ),
+        );
+        assert!(sqlstate_of(process).unwrap().starts_with("22003: block 12 (0xb12), vault 0x7a11, event nonce 40 (Deposit): Deposit: field amount.high"));
+        nothing_of_block_12_applied(&before);
+
+        add_event(
+            "Deposit",
+            &format!("ARRAY['{}', NULL]", wx::SEL_DEPOSIT),
+            "ARRAY['0x1', '0x0', '0x1', '0x0', '0x1', '0x0']",
+        );
+        assert_eq!(
+            sqlstate_of(process).as_deref(),
+            Some("22004: block 12 (0xb12), vault 0x7a11, event nonce 40 (Deposit): Deposit: keys[1] is NULL")
+        );
+        nothing_of_block_12_applied(&before);
+    }
+
+    /// Spec R6: an unknown round skips the event with a WARNING (recorded as applied), or
+    /// raises in strict mode.
+    #[pg_test]
+    fn unknown_rounds_warn_or_raise_in_strict_mode() {
+        let before = prepare();
+        Spi::run("ALTER TABLE events ADD COLUMN from_address varchar(66)").unwrap();
+        add_event(
+            "AuctionStarted",
+            &format!(
+                "ARRAY['{}']",
+                "0x26a7d477600536be46a48d46dcdebf5d8c5703c5e16f6bfad368996adea83f3"
+            ),
+            "ARRAY['0x1', '0x0', '0x0', '0x0']",
+        );
+        Spi::run("UPDATE events SET from_address = '0x1a9' WHERE event_nonce = 40").unwrap();
+
+        Spi::run("SET event_processor.strict = on").unwrap();
+        assert_eq!(
+            sqlstate_of("SELECT event_processor.process_block(12::numeric)").as_deref(),
+            Some("23503: block 12 (0xb12), vault 0x7a11, event nonce 40 (AuctionStarted): round 0x1a9 of vault 0x7a11 does not exist (strict mode)")
+        );
+        nothing_of_block_12_applied(&before);
+
+        Spi::run("SET event_processor.strict = off").unwrap();
+        assert_eq!(
+            Spi::get_one::<i32>("SELECT event_processor.process_block(12::numeric)").unwrap(),
+            Some(2)
+        );
+        assert!(dump_state().contains(&"Liquidity_Providers|0xb2|0x7a11|0|0|200|12".to_string()));
+        let recorded = Spi::get_one::<i64>(
+            "SELECT count(*) FROM event_processor.applied_events WHERE block_hash = '0xb12'",
+        )
+        .unwrap();
+        assert_eq!(
+            recorded,
+            Some(2),
+            "the skipped event is recorded as applied"
+        );
+    }
+
+    #[pg_test]
+    fn driver_events_start_block_catch_up_unknown_and_revert() {
+        create_indexer_tables();
+        Spi::run("SET event_processor.trigger_enabled = off").unwrap();
+        for block in &wx::blocks()[..5] {
+            insert_block(block);
+            insert_block_events(block.number);
+        }
+        Spi::run(
+            "INSERT INTO driver_events (type, block_hash) VALUES ('StartBlock', '0xb10'), ('NewBlock', '0xb11');
+             INSERT INTO driver_events (type) VALUES ('Mystery');
+             INSERT INTO driver_events (type, vault_address, start_block_hash, end_block_hash)
+                  VALUES ('CatchupVault', '0x7a11', '0xb11', '0xb13');
+             INSERT INTO driver_events (type, block_hash)
+                  VALUES ('StartBlock', '0xb12'), ('StartBlock', '0xb13'), ('StartBlock', '0xb14')",
+        )
+        .unwrap();
+        let mut outcomes = Vec::new();
+        while let Some(outcome) =
+            Spi::get_one::<String>("SELECT event_processor.process_next_driver_event()").unwrap()
+        {
+            outcomes.push(outcome);
+        }
+        assert_eq!(
+            outcomes,
+            [
+                "driver event 1: StartBlock 0xb10: block 10, 2 events applied",
+                "driver event 2: NewBlock 0xb11: block 11, 1 events applied",
+                "driver event 3: Mystery: unknown driver event type, marked processed without effect",
+                "driver event 4: CatchupVault 0x7a11: 3 events applied, 1 already applied",
+                // Caught up already: the StartBlocks only record the blocks as applied.
+                "driver event 5: StartBlock 0xb12: block 12, 0 events applied",
+                "driver event 6: StartBlock 0xb13: block 13, 0 events applied",
+                "driver event 7: StartBlock 0xb14: block 14, 1 events applied",
+            ]
+        );
+        for line in wx::expected_after(14) {
+            assert!(dump_state().contains(&line.to_string()), "{line}");
+        }
+        Spi::run("INSERT INTO driver_events (type, block_hash) VALUES ('RevertBlock', '0xb14')")
+            .unwrap();
+        assert_eq!(
+            sqlstate_of("SELECT event_processor.process_next_driver_event()").as_deref(),
+            Some("0A000: driver event 8 (RevertBlock) for block 0xb14: reverting blocks is not supported yet")
+        );
+        let pending =
+            Spi::get_one::<i64>("SELECT count(*) FROM driver_events WHERE NOT is_processed")
+                .unwrap();
+        assert_eq!(
+            pending,
+            Some(1),
+            "the failed driver event stays unprocessed"
+        );
+    }
+}
