@@ -114,26 +114,25 @@ impl<S: Store> Applier<'_, S> {
             return Ok(());
         };
         let account = hex(&e.account);
-        match self.store.liquidity_provider(&account, &vault.address)? {
+        let existing = self.store.liquidity_provider(&account, &vault.address)?;
+        let before = existing
+            .as_ref()
+            .map(|lp| lp.unlocked_balance.clone())
+            .unwrap_or_default();
+        self.check_sum(
+            "LP unlocked balance",
+            &before,
+            &e.amount,
+            &e.account_unlocked_balance_now,
+        );
+        match existing {
             Some(mut lp) => {
-                self.check_sum(
-                    "LP unlocked balance",
-                    &lp.unlocked_balance,
-                    &e.amount,
-                    &e.account_unlocked_balance_now,
-                );
                 lp.unlocked_balance = e.account_unlocked_balance_now.clone();
                 self.update_lps(vec![lp])?;
             }
             None => {
                 let mut lp =
                     LiquidityProvider::new(&account, &vault.address, self.ctx.block_number);
-                self.check_sum(
-                    "LP unlocked balance",
-                    &Amount::zero(),
-                    &e.amount,
-                    &e.account_unlocked_balance_now,
-                );
                 lp.unlocked_balance = e.account_unlocked_balance_now.clone();
                 self.insert_lp(&lp)?;
             }
