@@ -402,31 +402,51 @@ fn driver_events_procedure_commits_each_event() {
         Vec::<String>::new(),
         "trigger path off: nothing applied yet"
     );
+    // The logger reverts block 24 (status REVERTED + a RevertBlock driver event); then a
+    // driver event without its block hash fails and stops the procedure.
     db.batch_execute(
-        "INSERT INTO driver_events (type, block_hash) VALUES ('RevertBlock', '0xb24')",
+        "UPDATE starknet_blocks SET status = 'REVERTED' WHERE block_number = 24;
+         INSERT INTO driver_events (type, block_hash) VALUES ('RevertBlock', '0xb24');
+         INSERT INTO driver_events (type) VALUES ('StartBlock')",
     )
     .unwrap();
     let err = db
         .batch_execute("CALL event_processor.process_driver_events()")
         .unwrap_err();
-    assert_eq!(err.as_db_error().map(|e| e.code().code()), Some("0A000"));
     assert_eq!(
-        client_dump(&mut db),
-        wx::expected_final(),
-        "the 15 StartBlocks before it were committed"
+        err.as_db_error().map(|e| e.code().code()),
+        Some("23502"),
+        "{err}"
     );
+    // StartBlock 0xb24 comes before the RevertBlock in sequence order, but the block is
+    // REVERTED by then: skipped, and the RevertBlock finds nothing applied.
     assert_eq!(
         count(
             &mut db,
             "SELECT count(*) FROM driver_events WHERE is_processed"
         ),
-        15
+        16
     );
     assert_eq!(
         count(
             &mut db,
-            "SELECT count(*) FROM driver_events WHERE NOT is_processed AND type = 'RevertBlock'"
+            "SELECT count(*) FROM driver_events WHERE NOT is_processed"
         ),
-        1
+        1,
+        "the bad one stays pending"
+    );
+    let without_block_24: Vec<String> = wx::expected_final()
+        .into_iter()
+        .map(|l| {
+            l.replace(
+                "Option_Buyers|0xc3|0x1a1|true|true|4|8",
+                "Option_Buyers|0xc3|0x1a1|false|true|4|8",
+            )
+        })
+        .collect();
+    assert_eq!(
+        client_dump(&mut db),
+        without_block_24,
+        "blocks 10–23 applied, block 24 never"
     );
 }

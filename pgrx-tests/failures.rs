@@ -175,19 +175,30 @@ mod tests {
         for line in wx::expected_after(14) {
             assert!(dump_state().contains(&line.to_string()), "{line}");
         }
-        Spi::run("INSERT INTO driver_events (type, block_hash) VALUES ('RevertBlock', '0xb14')")
-            .unwrap();
+        // With the trigger path off, the REVERTED status is left to the driver event.
+        let before_14 = dump_state();
+        Spi::run(
+            "INSERT INTO driver_events (type, block_hash) VALUES ('RevertBlock', '0xb99');
+             UPDATE starknet_blocks SET status = 'REVERTED' WHERE block_number = 14;
+             INSERT INTO driver_events (type, block_hash) VALUES ('RevertBlock', '0xb14')",
+        )
+        .unwrap();
+        let unknown =
+            Spi::get_one::<String>("SELECT event_processor.process_next_driver_event()").unwrap();
         assert_eq!(
-            sqlstate_of("SELECT event_processor.process_next_driver_event()").as_deref(),
-            Some("0A000: driver event 8 (RevertBlock) for block 0xb14: reverting blocks is not supported yet")
+            unknown.as_deref(),
+            Some("driver event 8: RevertBlock 0xb99: not applied, nothing to revert")
         );
-        let pending =
-            Spi::get_one::<i64>("SELECT count(*) FROM driver_events WHERE NOT is_processed")
-                .unwrap();
+        let reverted =
+            Spi::get_one::<String>("SELECT event_processor.process_next_driver_event()").unwrap();
         assert_eq!(
-            pending,
-            Some(1),
-            "the failed driver event stays unprocessed"
+            reverted.as_deref(),
+            Some("driver event 9: RevertBlock 0xb14: 1 block(s), 1 events reverted")
         );
+        assert!(
+            !dump_state().iter().any(|l| l.contains("Auctioning")),
+            "block 14 (AuctionStarted) reverted"
+        );
+        assert_ne!(dump_state(), before_14);
     }
 }

@@ -12,6 +12,7 @@ mod decode;
 mod failures;
 mod processing;
 mod properties;
+mod revert;
 mod schema;
 
 #[cfg(test)]

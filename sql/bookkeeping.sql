@@ -2,15 +2,19 @@
 -- Shapes for the processing and revert issues: the ledger of applied blocks and events, the
 -- journal of before-images, and the per-round LP deposits that settlement needs (spec §3.1).
 
--- One row per applied block: the processor's position on the chain.
+-- One row per applied block: the processor's position on the chain. journal_pruned: the
+-- block is deeper than event_processor.finality_depth and its journal is gone (no revert).
 CREATE TABLE event_processor.applied_blocks (
-    block_hash   varchar(66) PRIMARY KEY,
-    block_number numeric(78,0) NOT NULL,
-    parent_hash  varchar(66),
-    event_count  integer NOT NULL DEFAULT 0,
-    applied_at   timestamptz NOT NULL DEFAULT pg_catalog.now()
+    block_hash     varchar(66) PRIMARY KEY,
+    block_number   numeric(78,0) NOT NULL,
+    parent_hash    varchar(66),
+    event_count    integer NOT NULL DEFAULT 0,
+    applied_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    journal_pruned boolean NOT NULL DEFAULT false
 );
 CREATE INDEX applied_blocks_number_idx ON event_processor.applied_blocks (block_number);
+CREATE INDEX applied_blocks_unpruned_idx ON event_processor.applied_blocks (block_number)
+    WHERE NOT journal_pruned;
 
 -- One row per applied event, in application order: makes re-application a no-op (spec §4.2).
 -- content_hash (keccak of transaction, name, keys, data) makes a second row of the same
@@ -26,7 +30,8 @@ CREATE TABLE event_processor.applied_events (
     CONSTRAINT applied_events_content UNIQUE (block_hash, vault_address, content_hash)
 );
 
--- Before-image of every state row a block touched, or NULL if the row did not exist.
+-- Before-image of every state row a block touched, or NULL if the row did not exist
+-- (spec §4.2); replayed newest-first by revert_block. Keyed by block hash.
 CREATE TABLE event_processor.journal (
     seq        bigserial PRIMARY KEY,
     block_hash varchar(66) NOT NULL,

@@ -12,9 +12,24 @@ BEGIN
 END
 $$;
 
--- Attaches the block trigger to public.starknet_blocks if that table exists and lacks it.
+-- A block left the canonical chain: its status became REVERTED, its row was deleted, or its
+-- row was updated to another hash (an indexer that keeps block_number as the primary key
+-- re-uses the row for the replacement block). Reverted at once, newest block first.
+CREATE FUNCTION event_processor.on_block_left_chain() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM event_processor.revert_block_from_trigger(OLD.block_hash::text);
+    RETURN NULL;
+END
+$$;
+
+-- Attaches the block triggers to public.starknet_blocks if that table exists and lacks them:
+--   event_processor_block_inserted  INSERT of a MINED row: process it at COMMIT (deferred)
+--   event_processor_block_remined   UPDATE to MINED or to a new hash: process it at COMMIT
+--   event_processor_block_reverted  UPDATE from MINED to another status or hash: revert now
+--   event_processor_block_deleted   DELETE of a MINED row: revert now
 -- Runs at CREATE EXTENSION and from create_indexer_tables(); call it yourself if the indexer
--- creates its tables after the extension. Returns whether the trigger is in place.
+-- creates its tables after the extension. Returns whether the triggers are in place.
 CREATE FUNCTION event_processor.attach_block_triggers() RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -31,6 +46,33 @@ BEGIN
             DEFERRABLE INITIALLY DEFERRED
             FOR EACH ROW WHEN (NEW.status = 'MINED')
             EXECUTE FUNCTION event_processor.on_block_inserted();
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                    WHERE tgrelid = 'public.starknet_blocks'::regclass
+                      AND tgname = 'event_processor_block_remined') THEN
+        CREATE CONSTRAINT TRIGGER event_processor_block_remined
+            AFTER UPDATE ON public.starknet_blocks
+            DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW WHEN (NEW.status = 'MINED'
+                               AND (OLD.status <> 'MINED' OR OLD.block_hash <> NEW.block_hash))
+            EXECUTE FUNCTION event_processor.on_block_inserted();
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                    WHERE tgrelid = 'public.starknet_blocks'::regclass
+                      AND tgname = 'event_processor_block_reverted') THEN
+        CREATE TRIGGER event_processor_block_reverted
+            AFTER UPDATE ON public.starknet_blocks
+            FOR EACH ROW WHEN (OLD.status = 'MINED'
+                               AND (NEW.status <> 'MINED' OR NEW.block_hash <> OLD.block_hash))
+            EXECUTE FUNCTION event_processor.on_block_left_chain();
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                    WHERE tgrelid = 'public.starknet_blocks'::regclass
+                      AND tgname = 'event_processor_block_deleted') THEN
+        CREATE TRIGGER event_processor_block_deleted
+            AFTER DELETE ON public.starknet_blocks
+            FOR EACH ROW WHEN (OLD.status = 'MINED')
+            EXECUTE FUNCTION event_processor.on_block_left_chain();
     END IF;
     RETURN true;
 END

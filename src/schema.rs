@@ -21,7 +21,8 @@ extension_sql_file!(
         "bookkeeping",
         "notifications",
         api::process::process_block_from_trigger,
-        api::process::process_next_driver_event
+        api::process::process_next_driver_event,
+        api::revert::revert_block_from_trigger
     ]
 );
 extension_sql_file!(

@@ -8,7 +8,26 @@ pub static TRIGGER_ENABLED: GucSetting<bool> = GucSetting::<bool>::new(true);
 /// Raise instead of warn-and-skip when an event's vault or round row is missing (spec R6).
 pub static STRICT: GucSetting<bool> = GucSetting::<bool>::new(false);
 
+/// Blocks deeper than this below the newest applied block lose their revert journal.
+/// 2000 blocks: a little over an hour at Starknet's ~2 s block time (reorgs of about an hour
+/// have happened), three hours at 6 s.
+pub static FINALITY_DEPTH: GucSetting<i32> = GucSetting::<i32>::new(2000);
+
+pub fn finality_depth() -> u64 {
+    FINALITY_DEPTH.get().max(1) as u64
+}
+
 pub fn register() {
+    GucRegistry::define_int_guc(
+        c"event_processor.finality_depth",
+        c"How many blocks below the newest applied block keep their revert journal.",
+        c"Deeper blocks cannot be reverted; their journals are deleted as new blocks are applied.",
+        &FINALITY_DEPTH,
+        1,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
     GucRegistry::define_bool_guc(
         c"event_processor.trigger_enabled",
         c"Process a block inside the indexer's transaction when its starknet_blocks row is inserted.",

@@ -94,7 +94,12 @@ impl SqlError for ProcessorError {
             ProcessorError::Reverted { .. }
             | ProcessorError::ParentNotApplied { .. }
             | ProcessorError::HeightTaken { .. } => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-            ProcessorError::RevertNotSupported { .. } => ERRCODE_FEATURE_NOT_SUPPORTED,
+            ProcessorError::NotApplied(_) => ERRCODE_NO_DATA_FOUND,
+            ProcessorError::NewerBlocksApplied { .. }
+            | ProcessorError::JournalPruned { .. }
+            | ProcessorError::ChildStillCanonical { .. } => {
+                ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE
+            }
             ProcessorError::DriverEventIncomplete { .. } => ERRCODE_NOT_NULL_VIOLATION,
             ProcessorError::MissingInputTable(_) => ERRCODE_UNDEFINED_TABLE,
             ProcessorError::Event(e) => e.error.sqlstate(),
@@ -108,6 +113,12 @@ impl SqlError for ProcessorError {
                 "SELECT event_processor.process_block('{parent_hash}')"
             )),
             ProcessorError::Event(e) => e.error.hint(),
+            ProcessorError::NewerBlocksApplied { number, .. } => {
+                Some(format!("SELECT event_processor.revert_to({}) reverts everything above height {}", number - 1, number - 1))
+            }
+            ProcessorError::JournalPruned { .. } => Some(
+                "rebuild the state from the events, or raise event_processor.finality_depth for future blocks".into(),
+            ),
             _ => None,
         }
     }

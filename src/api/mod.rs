@@ -1,3 +1,4 @@
 mod decode;
 mod error;
 pub mod process;
+pub mod revert;

@@ -9,7 +9,7 @@ use crate::store::SpiStore;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
 
-fn with_processor<R>(
+pub(super) fn with_processor<R>(
     f: impl FnOnce(&mut Processor) -> Result<R, ProcessorError>,
 ) -> Result<R, ProcessorError> {
     Spi::connect(|client| {

@@ -66,26 +66,43 @@ pub fn process_next_driver_event(
     match event.kind.as_str() {
         // The logger writes StartBlock; the Go processor expected NewBlock (defect P1).
         "StartBlock" | "NewBlock" => {
-            let block = p.process_block(&require(&event.block_hash, "block_hash")?)?;
-            outcome.summary = if block.already_applied {
-                format!(
-                    "{} {}: block {} already applied",
-                    event.kind, block.hash, block.number
-                )
-            } else {
-                format!(
-                    "{} {}: block {}, {} events applied",
-                    event.kind, block.hash, block.number, block.report.applied
-                )
+            let hash = require(&event.block_hash, "block_hash")?;
+            outcome.summary = match p.process_block(&hash) {
+                Ok(block) if block.already_applied => {
+                    format!(
+                        "{} {}: block {} already applied",
+                        event.kind, block.hash, block.number
+                    )
+                }
+                Ok(block) => {
+                    outcome.warnings = block.report.warnings;
+                    format!(
+                        "{} {}: block {}, {} events applied",
+                        event.kind, block.hash, block.number, block.report.applied
+                    )
+                }
+                // Reverted before this queue got to it: its events are not canonical, and
+                // stopping here would wedge the queue.
+                Err(ProcessorError::Reverted { number, hash }) => {
+                    format!("{} {hash}: block {number} is REVERTED, skipped", event.kind)
+                }
+                Err(e) => return Err(e),
             };
-            outcome.warnings = block.report.warnings;
         }
+        // Juno reverts newest first, one block per driver event; a block never applied (or
+        // already reverted by the trigger path) is a no-op.
         "RevertBlock" => {
-            return Err(ProcessorError::RevertNotSupported {
-                id: event.id,
-                kind: event.kind.clone(),
-                block_hash: event.block_hash.clone().unwrap_or_default(),
-            })
+            let hash = require(&event.block_hash, "block_hash")?;
+            outcome.summary = match p.revert_left_chain(&hash)?.as_slice() {
+                [] => format!("RevertBlock {hash}: not applied, nothing to revert"),
+                reverted => {
+                    let events: usize = reverted.iter().map(|r| r.events).sum();
+                    format!(
+                        "RevertBlock {hash}: {} block(s), {events} events reverted",
+                        reverted.len()
+                    )
+                }
+            };
         }
         "CatchupVault" => {
             let vault = require(&event.vault_address, "vault_address")?;

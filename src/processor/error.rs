@@ -25,13 +25,32 @@ pub enum ProcessorError {
         hash: String,
         applied_hash: String,
     },
+    #[error("block {0} was never applied; there is nothing to revert")]
+    NotApplied(String),
+    #[error("block {number} ({hash}) is not the newest applied block; revert these first, newest first: {newer}")]
+    NewerBlocksApplied {
+        number: u64,
+        hash: String,
+        newer: String,
+    },
     #[error(
-        "driver event {id} ({kind}) for block {block_hash}: reverting blocks is not supported yet"
+        "block {number} ({hash}) is deeper than event_processor.finality_depth ({depth} blocks) \
+         and its journal was pruned; it cannot be reverted"
     )]
-    RevertNotSupported {
-        id: i64,
-        kind: String,
-        block_hash: String,
+    JournalPruned {
+        number: u64,
+        hash: String,
+        depth: u64,
+    },
+    #[error(
+        "block {number} ({hash}) left the chain but block {child_number} ({child_hash}) applied on \
+         top of it is still MINED; mark it REVERTED first"
+    )]
+    ChildStillCanonical {
+        number: u64,
+        hash: String,
+        child_number: u64,
+        child_hash: String,
     },
     #[error("driver event {id} ({kind}): {field} is NULL")]
     DriverEventIncomplete {

@@ -4,9 +4,11 @@
 
 mod driver;
 mod error;
+mod revert;
 
 pub use driver::process_next_driver_event;
 pub use error::ProcessorError;
+pub use revert::RevertOutcome;
 
 use crate::protocol::StoreResult;
 use crate::protocol::{apply_rows, ApplyReport, EventError, EventRow, ProcessError, Settings};
@@ -30,7 +32,7 @@ fn read_block(c: &mut Columns) -> StoreResult<BlockRow> {
     })
 }
 
-fn read_text(c: &mut Columns) -> StoreResult<String> {
+pub(crate) fn read_text(c: &mut Columns) -> StoreResult<String> {
     c.text()
 }
 
@@ -211,6 +213,7 @@ impl<'a, 'conn> Processor<'a, 'conn> {
             ],
             |_| Ok(()),
         )?;
+        self.prune_journal(number)?;
         Ok(outcome)
     }
 

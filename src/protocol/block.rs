@@ -57,6 +57,10 @@ pub fn apply_rows<S: Store>(
             vault_address: row.vault_address.clone(),
             event_nonce: row.event_nonce,
         };
+        applier
+            .store()
+            .journal_block(&row.block_hash)
+            .map_err(|e| fail(e.into()))?;
         let claimed = applier
             .store()
             .claim_event(&key, &content_fingerprint(row), &row.event_name)

@@ -4,149 +4,31 @@
 
 use super::memory::MemoryStore;
 use super::state::Balances;
-
-/// Each state table (and the internal LP deposit table) with its columns in spec order.
-pub const TABLES: &[(&str, &[&str])] = &[
-    (
-        "public.\"VaultStates\"",
-        &[
-            "unlocked_balance",
-            "locked_balance",
-            "current_round",
-            "current_round_address",
-            "stashed_balance",
-            "address",
-            "latest_block",
-            "fossil_client_address",
-            "eth_address",
-            "option_round_class_hash",
-            "alpha",
-            "strike_level",
-            "round_transition_period",
-            "auction_duration",
-            "round_duration",
-            "deployment_date",
-        ],
-    ),
-    (
-        "public.\"Liquidity_Providers\"",
-        &[
-            "address",
-            "vault_address",
-            "stashed_balance",
-            "locked_balance",
-            "unlocked_balance",
-            "latest_block",
-        ],
-    ),
-    (
-        "public.\"Liquidity_Providers_Historic\"",
-        &[
-            "address",
-            "vault_address",
-            "stashed_balance",
-            "locked_balance",
-            "unlocked_balance",
-            "block_number",
-        ],
-    ),
-    (
-        "public.\"Vault_Historic\"",
-        &[
-            "unlocked_balance",
-            "locked_balance",
-            "stashed_balance",
-            "address",
-            "block_number",
-        ],
-    ),
-    (
-        "public.\"Option_Rounds\"",
-        &[
-            "address",
-            "available_options",
-            "clearing_price",
-            "settlement_price",
-            "reserve_price",
-            "strike_price",
-            "sold_options",
-            "deployment_date",
-            "state",
-            "premiums",
-            "vault_address",
-            "round_id",
-            "cap_level",
-            "unsold_liquidity",
-            "starting_liquidity",
-            "queued_liquidity",
-            "remaining_liquidity",
-            "payout_per_option",
-            "start_date",
-            "end_date",
-            "settlement_date",
-        ],
-    ),
-    (
-        "public.\"Queued_Liquidity\"",
-        &["address", "queued_liquidity", "bps", "round_address"],
-    ),
-    (
-        "public.\"Option_Buyers\"",
-        &[
-            "address",
-            "round_address",
-            "has_minted",
-            "has_refunded",
-            "mintable_options",
-            "refundable_amount",
-        ],
-    ),
-    (
-        "public.\"Bids\"",
-        &[
-            "buyer_address",
-            "round_address",
-            "bid_id",
-            "tree_nonce",
-            "amount",
-            "price",
-        ],
-    ),
-    (
-        "event_processor.lp_round_deposits",
-        &[
-            "round_address",
-            "lp_address",
-            "vault_address",
-            "starting_deposit",
-        ],
-    ),
-];
+use super::tables::Table;
 
 /// One SELECT per table returning its rows as dump lines (unordered; callers sort).
 pub fn dump_queries() -> Vec<String> {
-    TABLES
+    Table::ALL
         .iter()
-        .map(|(table, columns)| {
-            let cells: Vec<String> = columns
+        .map(|t| {
+            let info = t.info();
+            let cells: Vec<String> = info
+                .columns
                 .iter()
                 .map(|c| format!("coalesce({c}::text, 'NULL')"))
                 .collect();
             format!(
-                "SELECT concat_ws('|', '{}', {}) FROM {table}",
-                short_name(table),
-                cells.join(", ")
+                "SELECT concat_ws('|', '{}', {}) FROM {}",
+                info.name,
+                cells.join(", "),
+                info.qualified
             )
         })
         .collect()
 }
 
-fn short_name(table: &str) -> &str {
-    table.rsplit('.').next().unwrap_or(table).trim_matches('"')
-}
-
-fn line(table: &str, cells: &[String]) -> String {
-    format!("{}|{}", short_name(table), cells.join("|"))
+fn line(table: Table, cells: &[String]) -> String {
+    format!("{}|{}", table.info().name, cells.join("|"))
 }
 
 fn opt(value: &Option<String>) -> String {
@@ -156,11 +38,10 @@ fn opt(value: &Option<String>) -> String {
 impl MemoryStore {
     /// Every row as a dump line, sorted.
     pub fn dump(&self) -> Vec<String> {
-        let t = |i: usize| TABLES[i].0;
         let mut lines = Vec::new();
         for v in self.vaults.values() {
             lines.push(line(
-                t(0),
+                Table::Vaults,
                 &[
                     v.unlocked_balance.to_string(),
                     v.locked_balance.to_string(),
@@ -183,7 +64,7 @@ impl MemoryStore {
         }
         for lp in self.liquidity_providers.values() {
             lines.push(line(
-                t(1),
+                Table::LiquidityProviders,
                 &[
                     lp.address.clone(),
                     lp.vault_address.clone(),
@@ -204,7 +85,7 @@ impl MemoryStore {
         for ((lp, vault, block), b) in &self.lp_history {
             let [unlocked, locked, stashed] = balances(b);
             lines.push(line(
-                t(2),
+                Table::LpHistory,
                 &[
                     lp.clone(),
                     vault.clone(),
@@ -218,13 +99,13 @@ impl MemoryStore {
         for ((vault, block), b) in &self.vault_history {
             let [unlocked, locked, stashed] = balances(b);
             lines.push(line(
-                t(3),
+                Table::VaultHistory,
                 &[unlocked, locked, stashed, vault.clone(), block.to_string()],
             ));
         }
         for r in self.rounds.values() {
             lines.push(line(
-                t(4),
+                Table::Rounds,
                 &[
                     r.address.clone(),
                     r.available_options.to_string(),
@@ -252,7 +133,7 @@ impl MemoryStore {
         }
         for q in self.queued.values() {
             lines.push(line(
-                t(5),
+                Table::QueuedLiquidity,
                 &[
                     q.address.clone(),
                     q.queued_liquidity.to_string(),
@@ -263,7 +144,7 @@ impl MemoryStore {
         }
         for b in self.buyers.values() {
             lines.push(line(
-                t(6),
+                Table::OptionBuyers,
                 &[
                     b.address.clone(),
                     b.round_address.clone(),
@@ -276,7 +157,7 @@ impl MemoryStore {
         }
         for b in self.bids.values() {
             lines.push(line(
-                t(7),
+                Table::Bids,
                 &[
                     b.buyer_address.clone(),
                     b.round_address.clone(),
@@ -289,7 +170,7 @@ impl MemoryStore {
         }
         for d in self.deposits.values() {
             lines.push(line(
-                t(8),
+                Table::LpRoundDeposits,
                 &[
                     d.round_address.clone(),
                     d.lp_address.clone(),

@@ -7,6 +7,7 @@ use super::state::{
     Vault,
 };
 use super::store::{EventKey, Store, StoreError, StoreResult};
+use super::tables::Table;
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,6 +31,103 @@ pub struct MemoryStore {
     pub applied: BTreeSet<EventKey>,
     /// (block hash, vault, content fingerprint) of applied events.
     pub applied_content: BTreeSet<(String, String, String)>,
+    /// Before-images in write order, each tagged with its block (spec §4.2).
+    pub journal: Vec<(String, Image)>,
+    journaled: BTreeSet<(String, Table, String)>,
+    block: String,
+}
+
+/// A row's image before its block first changed it (`None`: the row did not exist).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Image {
+    Vault(String, Option<Vault>),
+    Lp((String, String), Option<LiquidityProvider>),
+    LpHistory((String, String, u64), Option<Balances>),
+    VaultHistory((String, u64), Option<Balances>),
+    Round(String, Option<OptionRound>),
+    Queued((String, String), Option<QueuedLiquidity>),
+    Buyer((String, String), Option<OptionBuyer>),
+    Bid((String, String), Option<Bid>),
+    Deposit((String, String), Option<LpRoundDeposit>),
+}
+
+/// Puts `before` back under `key` in `map`, or removes the key if the row did not exist.
+fn restore<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, before: Option<V>) {
+    match before {
+        Some(row) => map.insert(key, row),
+        None => map.remove(&key),
+    };
+}
+
+impl MemoryStore {
+    /// Records the image `image` builds unless this block already journaled that row.
+    fn touch(&mut self, table: Table, key: String, image: impl FnOnce(&Self) -> Image) {
+        if self.journaled.insert((self.block.clone(), table, key)) {
+            let image = image(self);
+            self.journal.push((self.block.clone(), image));
+        }
+    }
+
+    fn touch_vault(&mut self, address: &str) {
+        let key = address.to_string();
+        self.touch(Table::Vaults, key.clone(), |s| {
+            Image::Vault(key.clone(), s.vaults.get(&key).cloned())
+        });
+    }
+    fn touch_lp(&mut self, key: &(String, String)) {
+        self.touch(Table::LiquidityProviders, format!("{key:?}"), |s| {
+            Image::Lp(key.clone(), s.liquidity_providers.get(key).cloned())
+        });
+    }
+    fn touch_round(&mut self, address: &str) {
+        let key = address.to_string();
+        self.touch(Table::Rounds, key.clone(), |s| {
+            Image::Round(key.clone(), s.rounds.get(&key).cloned())
+        });
+    }
+    fn touch_queued(&mut self, q: &QueuedLiquidity) {
+        let key = (q.round_address.clone(), q.address.clone());
+        self.touch(Table::QueuedLiquidity, format!("{key:?}"), |s| {
+            Image::Queued(key.clone(), s.queued.get(&key).cloned())
+        });
+    }
+    fn touch_buyer(&mut self, b: &OptionBuyer) {
+        let key = (b.round_address.clone(), b.address.clone());
+        self.touch(Table::OptionBuyers, format!("{key:?}"), |s| {
+            Image::Buyer(key.clone(), s.buyers.get(&key).cloned())
+        });
+    }
+    fn touch_bid(&mut self, b: &Bid) {
+        let key = (b.round_address.clone(), b.bid_id.clone());
+        self.touch(Table::Bids, format!("{key:?}"), |s| {
+            Image::Bid(key.clone(), s.bids.get(&key).cloned())
+        });
+    }
+
+    /// Undoes every change of `block_hash` from its journal, newest first, and forgets its
+    /// applied events (spec §4.2).
+    pub fn revert_block(&mut self, block_hash: &str) {
+        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.journal)
+            .into_iter()
+            .partition(|(b, _)| b == block_hash);
+        self.journal = rest;
+        for (_, image) in mine.into_iter().rev() {
+            match image {
+                Image::Vault(k, row) => restore(&mut self.vaults, k, row),
+                Image::Lp(k, row) => restore(&mut self.liquidity_providers, k, row),
+                Image::LpHistory(k, row) => restore(&mut self.lp_history, k, row),
+                Image::VaultHistory(k, row) => restore(&mut self.vault_history, k, row),
+                Image::Round(k, row) => restore(&mut self.rounds, k, row),
+                Image::Queued(k, row) => restore(&mut self.queued, k, row),
+                Image::Buyer(k, row) => restore(&mut self.buyers, k, row),
+                Image::Bid(k, row) => restore(&mut self.bids, k, row),
+                Image::Deposit(k, row) => restore(&mut self.deposits, k, row),
+            }
+        }
+        self.journaled.retain(|(b, _, _)| b != block_hash);
+        self.applied.retain(|k| k.block_hash != block_hash);
+        self.applied_content.retain(|(b, _, _)| b != block_hash);
+    }
 }
 
 fn insert_new<K: Ord, V>(
@@ -66,10 +164,16 @@ fn range_of<'m, V: Clone>(
 }
 
 impl Store for MemoryStore {
+    fn journal_block(&mut self, block_hash: &str) -> StoreResult<()> {
+        self.block = block_hash.to_string();
+        Ok(())
+    }
+
     fn vault(&mut self, address: &str) -> StoreResult<Option<Vault>> {
         Ok(self.vaults.get(address).cloned())
     }
     fn insert_vault(&mut self, vault: &Vault) -> StoreResult<()> {
+        self.touch_vault(&vault.address);
         insert_new(
             &mut self.vaults,
             vault.address.clone(),
@@ -78,6 +182,7 @@ impl Store for MemoryStore {
         )
     }
     fn update_vault(&mut self, vault: &Vault) -> StoreResult<()> {
+        self.touch_vault(&vault.address);
         replace(
             &mut self.vaults,
             vault.address.clone(),
@@ -101,11 +206,13 @@ impl Store for MemoryStore {
     }
     fn insert_liquidity_provider(&mut self, lp: &LiquidityProvider) -> StoreResult<()> {
         let key = (lp.vault_address.clone(), lp.address.clone());
+        self.touch_lp(&key);
         insert_new(&mut self.liquidity_providers, key, lp.clone(), &lp.address)
     }
     fn update_liquidity_providers(&mut self, lps: &[LiquidityProvider]) -> StoreResult<()> {
         for lp in lps {
             let key = (lp.vault_address.clone(), lp.address.clone());
+            self.touch_lp(&key);
             replace(&mut self.liquidity_providers, key, lp.clone(), &lp.address)?;
         }
         Ok(())
@@ -132,6 +239,7 @@ impl Store for MemoryStore {
         Ok(rounds)
     }
     fn insert_round(&mut self, round: &OptionRound) -> StoreResult<()> {
+        self.touch_round(&round.address);
         insert_new(
             &mut self.rounds,
             round.address.clone(),
@@ -140,6 +248,7 @@ impl Store for MemoryStore {
         )
     }
     fn update_round(&mut self, round: &OptionRound) -> StoreResult<()> {
+        self.touch_round(&round.address);
         replace(
             &mut self.rounds,
             round.address.clone(),
@@ -155,6 +264,7 @@ impl Store for MemoryStore {
             .cloned())
     }
     fn insert_queued_liquidity(&mut self, q: &QueuedLiquidity) -> StoreResult<()> {
+        self.touch_queued(q);
         insert_new(
             &mut self.queued,
             (q.round_address.clone(), q.address.clone()),
@@ -163,6 +273,7 @@ impl Store for MemoryStore {
         )
     }
     fn update_queued_liquidity(&mut self, q: &QueuedLiquidity) -> StoreResult<()> {
+        self.touch_queued(q);
         replace(
             &mut self.queued,
             (q.round_address.clone(), q.address.clone()),
@@ -184,6 +295,7 @@ impl Store for MemoryStore {
         Ok(range_of(&self.buyers, round).collect())
     }
     fn insert_option_buyer(&mut self, b: &OptionBuyer) -> StoreResult<()> {
+        self.touch_buyer(b);
         insert_new(
             &mut self.buyers,
             (b.round_address.clone(), b.address.clone()),
@@ -193,6 +305,7 @@ impl Store for MemoryStore {
     }
     fn update_option_buyers(&mut self, buyers: &[OptionBuyer]) -> StoreResult<()> {
         for b in buyers {
+            self.touch_buyer(b);
             replace(
                 &mut self.buyers,
                 (b.round_address.clone(), b.address.clone()),
@@ -213,6 +326,7 @@ impl Store for MemoryStore {
         Ok(range_of(&self.bids, round).collect())
     }
     fn insert_bid(&mut self, b: &Bid) -> StoreResult<()> {
+        self.touch_bid(b);
         insert_new(
             &mut self.bids,
             (b.round_address.clone(), b.bid_id.clone()),
@@ -221,6 +335,7 @@ impl Store for MemoryStore {
         )
     }
     fn update_bid(&mut self, b: &Bid) -> StoreResult<()> {
+        self.touch_bid(b);
         replace(
             &mut self.bids,
             (b.round_address.clone(), b.bid_id.clone()),
@@ -235,6 +350,9 @@ impl Store for MemoryStore {
     fn insert_lp_round_deposits(&mut self, deposits: &[LpRoundDeposit]) -> StoreResult<()> {
         for d in deposits {
             let key = (d.round_address.clone(), d.lp_address.clone());
+            self.touch(Table::LpRoundDeposits, format!("{key:?}"), |s| {
+                Image::Deposit(key.clone(), s.deposits.get(&key).cloned())
+            });
             insert_new(&mut self.deposits, key, d.clone(), &d.lp_address)?;
         }
         Ok(())
@@ -246,6 +364,10 @@ impl Store for MemoryStore {
         block: u64,
         balances: &Balances,
     ) -> StoreResult<()> {
+        let key = (vault.to_string(), block);
+        self.touch(Table::VaultHistory, format!("{key:?}"), |s| {
+            Image::VaultHistory(key.clone(), s.vault_history.get(&key).cloned())
+        });
         self.vault_history
             .insert((vault.to_string(), block), balances.clone());
         Ok(())
@@ -257,6 +379,10 @@ impl Store for MemoryStore {
         block: u64,
         balances: &Balances,
     ) -> StoreResult<()> {
+        let key = (lp.to_string(), vault.to_string(), block);
+        self.touch(Table::LpHistory, format!("{key:?}"), |s| {
+            Image::LpHistory(key.clone(), s.lp_history.get(&key).cloned())
+        });
         self.lp_history
             .insert((lp.to_string(), vault.to_string(), block), balances.clone());
         Ok(())

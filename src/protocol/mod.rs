@@ -13,10 +13,11 @@ mod round_events;
 mod settlement;
 pub mod state;
 mod store;
+pub mod tables;
 mod vault_events;
 
 pub use apply::{Applier, EventRow, Settings};
 pub use block::{apply_rows, content_fingerprint, sort_for_application, ApplyReport};
 pub use error::{EventContext, EventError, ProcessError, Warning};
-pub use memory::MemoryStore;
+pub use memory::{Image, MemoryStore};
 pub use store::{EventKey, Store, StoreError, StoreResult};

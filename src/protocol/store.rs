@@ -25,6 +25,10 @@ pub struct EventKey {
 }
 
 pub trait Store {
+    /// The writes that follow belong to this block: before the first change of any row, the
+    /// store records the row's prior image (or its absence) in that block's journal (spec §4.2).
+    fn journal_block(&mut self, block_hash: &str) -> StoreResult<()>;
+
     fn vault(&mut self, address: &str) -> StoreResult<Option<Vault>>;
     fn insert_vault(&mut self, vault: &Vault) -> StoreResult<()>;
     fn update_vault(&mut self, vault: &Vault) -> StoreResult<()>;

@@ -7,20 +7,26 @@ use crate::protocol::state::{
     Balances, Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
     Vault,
 };
+use crate::protocol::tables::Table;
 use crate::protocol::{EventKey, Store, StoreError, StoreResult};
 use pgrx::datum::DatumWithOid;
 use pgrx::spi::SpiClient;
 use plans::with_plan;
-pub use plans::Plan;
+pub use plans::{Plan, PlanKey, TableOp};
 pub use rows::Columns;
+use std::collections::HashSet;
 
 pub struct SpiStore<'a, 'conn> {
     client: &'a SpiClient<'conn>,
+    /// The block whose journal receives before-images, and the rows it already holds (so a
+    /// row updated many times in a block is journaled by one statement, once).
+    block: String,
+    journaled: HashSet<(Table, Vec<String>)>,
 }
 
 type Arg = Option<String>;
 
-fn t(value: impl ToString) -> Arg {
+pub fn t(value: impl ToString) -> Arg {
     Some(value.to_string())
 }
 
@@ -30,7 +36,29 @@ fn spi_error(e: pgrx::spi::Error) -> StoreError {
 
 impl<'a, 'conn> SpiStore<'a, 'conn> {
     pub fn new(client: &'a SpiClient<'conn>) -> Self {
-        SpiStore { client }
+        SpiStore {
+            client,
+            block: String::new(),
+            journaled: HashSet::new(),
+        }
+    }
+
+    /// Records the before-images of the rows with these keys (key columns in table order)
+    /// that this block has not journaled yet (spec §4.2). One statement for the whole set.
+    fn journal(&mut self, table: Table, keys: Vec<Vec<String>>) -> StoreResult<()> {
+        let fresh: Vec<Vec<String>> = keys
+            .into_iter()
+            .filter(|k| self.journaled.insert((table, k.clone())))
+            .collect();
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let mut args = vec![DatumWithOid::from(Some(self.block.clone()))];
+        args.extend(arrays(columns(&fresh, table.info().key.len(), |k| {
+            k.clone()
+        })));
+        self.execute(PlanKey::Table(table, TableOp::Journal), args)
+            .map(drop)
     }
 
     /// Executes `plan` with text arguments; returns the rows mapped by `read`.
@@ -74,7 +102,11 @@ impl<'a, 'conn> SpiStore<'a, 'conn> {
     }
 
     /// Executes a writing `plan`; returns the number of rows it returned (RETURNING) or 0.
-    fn execute(&mut self, plan: Plan, args: Vec<DatumWithOid<'static>>) -> StoreResult<usize> {
+    pub fn execute(
+        &mut self,
+        plan: impl Into<PlanKey>,
+        args: Vec<DatumWithOid<'static>>,
+    ) -> StoreResult<usize> {
         let client = self.client;
         with_plan(client, plan, |statement| {
             Ok(client.select(statement, None, &args)?.len())
@@ -83,7 +115,7 @@ impl<'a, 'conn> SpiStore<'a, 'conn> {
     }
 }
 
-fn texts(values: Vec<Arg>) -> Vec<DatumWithOid<'static>> {
+pub fn texts(values: Vec<Arg>) -> Vec<DatumWithOid<'static>> {
     values.into_iter().map(DatumWithOid::from).collect()
 }
 
@@ -170,6 +202,14 @@ fn columns<R>(rows: &[R], width: usize, cells: impl Fn(&R) -> Vec<String>) -> Ve
 }
 
 impl Store for SpiStore<'_, '_> {
+    fn journal_block(&mut self, block_hash: &str) -> StoreResult<()> {
+        if self.block != block_hash {
+            self.block = block_hash.to_string();
+            self.journaled.clear();
+        }
+        Ok(())
+    }
+
     fn vault(&mut self, address: &str) -> StoreResult<Option<Vault>> {
         self.one(
             Plan::VaultSelect,
@@ -179,9 +219,11 @@ impl Store for SpiStore<'_, '_> {
         )
     }
     fn insert_vault(&mut self, vault: &Vault) -> StoreResult<()> {
+        self.journal(Table::Vaults, vec![vec![vault.address.clone()]])?;
         self.execute(Plan::VaultInsert, vault_args(vault)).map(drop)
     }
     fn update_vault(&mut self, vault: &Vault) -> StoreResult<()> {
+        self.journal(Table::Vaults, vec![vec![vault.address.clone()]])?;
         self.execute(Plan::VaultUpdate, vault_args(vault)).map(drop)
     }
 
@@ -206,6 +248,10 @@ impl Store for SpiStore<'_, '_> {
         )
     }
     fn insert_liquidity_provider(&mut self, lp: &LiquidityProvider) -> StoreResult<()> {
+        self.journal(
+            Table::LiquidityProviders,
+            vec![vec![lp.address.clone(), lp.vault_address.clone()]],
+        )?;
         let args = texts(vec![
             t(&lp.address),
             t(&lp.vault_address),
@@ -217,6 +263,11 @@ impl Store for SpiStore<'_, '_> {
         self.execute(Plan::LpInsert, args).map(drop)
     }
     fn update_liquidity_providers(&mut self, lps: &[LiquidityProvider]) -> StoreResult<()> {
+        let keys = lps
+            .iter()
+            .map(|lp| vec![lp.address.clone(), lp.vault_address.clone()])
+            .collect();
+        self.journal(Table::LiquidityProviders, keys)?;
         let cols = columns(lps, 6, |lp| {
             vec![
                 lp.address.clone(),
@@ -255,9 +306,11 @@ impl Store for SpiStore<'_, '_> {
         )
     }
     fn insert_round(&mut self, round: &OptionRound) -> StoreResult<()> {
+        self.journal(Table::Rounds, vec![vec![round.address.clone()]])?;
         self.execute(Plan::RoundInsert, round_args(round)).map(drop)
     }
     fn update_round(&mut self, round: &OptionRound) -> StoreResult<()> {
+        self.journal(Table::Rounds, vec![vec![round.address.clone()]])?;
         self.execute(Plan::RoundUpdate, round_args(round)).map(drop)
     }
 
@@ -270,10 +323,18 @@ impl Store for SpiStore<'_, '_> {
         )
     }
     fn insert_queued_liquidity(&mut self, queued: &QueuedLiquidity) -> StoreResult<()> {
+        self.journal(
+            Table::QueuedLiquidity,
+            vec![vec![queued.address.clone(), queued.round_address.clone()]],
+        )?;
         self.execute(Plan::QueuedInsert, queued_args(queued))
             .map(drop)
     }
     fn update_queued_liquidity(&mut self, queued: &QueuedLiquidity) -> StoreResult<()> {
+        self.journal(
+            Table::QueuedLiquidity,
+            vec![vec![queued.address.clone(), queued.round_address.clone()]],
+        )?;
         self.execute(Plan::QueuedUpdate, queued_args(queued))
             .map(drop)
     }
@@ -303,6 +364,10 @@ impl Store for SpiStore<'_, '_> {
         )
     }
     fn insert_option_buyer(&mut self, b: &OptionBuyer) -> StoreResult<()> {
+        self.journal(
+            Table::OptionBuyers,
+            vec![vec![b.address.clone(), b.round_address.clone()]],
+        )?;
         let args = texts(vec![
             t(&b.address),
             t(&b.round_address),
@@ -317,6 +382,11 @@ impl Store for SpiStore<'_, '_> {
         if buyers.is_empty() {
             return Ok(());
         }
+        let keys = buyers
+            .iter()
+            .map(|b| vec![b.address.clone(), b.round_address.clone()])
+            .collect();
+        self.journal(Table::OptionBuyers, keys)?;
         let cols = columns(buyers, 6, |b| {
             vec![
                 b.address.clone(),
@@ -342,9 +412,17 @@ impl Store for SpiStore<'_, '_> {
         self.query(Plan::BidsOfRound, texts(vec![t(round)]), "Bids", rows::bid)
     }
     fn insert_bid(&mut self, bid: &Bid) -> StoreResult<()> {
+        self.journal(
+            Table::Bids,
+            vec![vec![bid.round_address.clone(), bid.bid_id.clone()]],
+        )?;
         self.execute(Plan::BidInsert, bid_args(bid)).map(drop)
     }
     fn update_bid(&mut self, bid: &Bid) -> StoreResult<()> {
+        self.journal(
+            Table::Bids,
+            vec![vec![bid.round_address.clone(), bid.bid_id.clone()]],
+        )?;
         self.execute(Plan::BidUpdate, bid_args(bid)).map(drop)
     }
 
@@ -360,6 +438,11 @@ impl Store for SpiStore<'_, '_> {
         if deposits.is_empty() {
             return Ok(());
         }
+        let keys = deposits
+            .iter()
+            .map(|d| vec![d.round_address.clone(), d.lp_address.clone()])
+            .collect();
+        self.journal(Table::LpRoundDeposits, keys)?;
         let cols = columns(deposits, 4, |d| {
             vec![
                 d.round_address.clone(),
@@ -372,6 +455,10 @@ impl Store for SpiStore<'_, '_> {
     }
 
     fn upsert_vault_snapshot(&mut self, vault: &str, block: u64, b: &Balances) -> StoreResult<()> {
+        self.journal(
+            Table::VaultHistory,
+            vec![vec![vault.to_string(), block.to_string()]],
+        )?;
         let args = texts(vec![
             t(&b.unlocked),
             t(&b.locked),
@@ -388,6 +475,10 @@ impl Store for SpiStore<'_, '_> {
         block: u64,
         b: &Balances,
     ) -> StoreResult<()> {
+        self.journal(
+            Table::LpHistory,
+            vec![vec![lp.to_string(), vault.to_string(), block.to_string()]],
+        )?;
         let args = texts(vec![
             t(lp),
             t(vault),

@@ -4,6 +4,7 @@
 //! Parameters are text (or text[]) and cast in SQL: exact for numeric(78,0), no per-call
 //! planning, and no SQL built per event.
 
+use crate::protocol::tables::Table;
 use pgrx::pg_sys::{BuiltinOid, PgOid};
 use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiResult};
 use std::cell::RefCell;
@@ -37,7 +38,9 @@ const EVENT_SELECT: &str = "SELECT e.block_number::text, e.block_hash, b.\"times
 const CATCHUP_WHERE: &str = " WHERE e.vault_address = $1 AND e.block_number >= $2::numeric \
     AND ($3::numeric IS NULL OR e.block_number <= $3::numeric) \
     AND NOT EXISTS (SELECT 1 FROM public.starknet_blocks r \
-                    WHERE r.block_hash = e.block_hash AND r.status = 'REVERTED')";
+                    WHERE r.block_hash = e.block_hash AND r.status = 'REVERTED') \
+    AND NOT EXISTS (SELECT 1 FROM public.starknet_blocks o WHERE o.block_number = e.block_number \
+                    AND o.block_hash <> e.block_hash AND o.status = 'MINED')";
 const BLOCK_COLUMNS: &str = "block_number::text, block_hash, parent_hash, status";
 
 fn events_sql(with_from: bool, filter: &str) -> String {
@@ -216,25 +219,157 @@ plans! {
     MarkDriverEventProcessed: [T] => "UPDATE public.driver_events SET is_processed = true \
          WHERE id = $1::integer RETURNING id::text".into();
 
+    AppliedBlockState: [T] => "SELECT block_number::text, journal_pruned FROM event_processor.applied_blocks \
+         WHERE block_hash = $1".into();
+    AppliedEventsOfBlock: [T] => "SELECT block_number::text FROM event_processor.applied_events a \
+         JOIN public.events e ON e.block_hash = a.block_hash AND e.vault_address = a.vault_address \
+              AND e.event_nonce = a.event_nonce \
+         WHERE a.block_hash = $1 LIMIT 1".into();
+    AppliedAbove: [T] => "SELECT block_hash, block_number::text FROM event_processor.applied_blocks \
+         WHERE block_number > $1::numeric ORDER BY event_processor.applied_blocks.block_number DESC".into();
+    CanonicalBlock: [T] => "SELECT block_hash FROM public.starknet_blocks \
+         WHERE block_hash = $1 AND status = 'MINED'".into();
+    JournalOfBlock: [T] => "SELECT table_name, pk::text, before::text FROM event_processor.journal \
+         WHERE block_hash = $1 ORDER BY event_processor.journal.seq DESC".into();
+    ForgetBlock: [T] => "WITH journal AS (DELETE FROM event_processor.journal WHERE block_hash = $1), \
+              events AS (DELETE FROM event_processor.applied_events WHERE block_hash = $1 RETURNING 1), \
+              blocks AS (DELETE FROM event_processor.applied_blocks WHERE block_hash = $1) \
+         SELECT count(*)::text FROM events".into();
+    PruneJournal: [T, T] => "WITH pruned AS ( \
+              UPDATE event_processor.applied_blocks SET journal_pruned = true \
+              WHERE NOT journal_pruned AND block_number <= $1::numeric - $2::numeric RETURNING block_hash), \
+              gone AS (DELETE FROM event_processor.journal j USING pruned p WHERE j.block_hash = p.block_hash) \
+         SELECT count(*)::text FROM pruned".into();
+    NewestApplied: [] => "SELECT block_number::text FROM event_processor.applied_blocks \
+         ORDER BY event_processor.applied_blocks.block_number DESC LIMIT 1".into();
+
     ClaimEvent: [T, T, T, T, T] =>
         "INSERT INTO event_processor.applied_events \
          (block_hash, vault_address, event_nonce, event_name, content_hash) \
          VALUES ($1, $2, $3::bigint, $4, $5) ON CONFLICT DO NOTHING RETURNING apply_seq".into();
 }
 
+/// Per-table statements of the revert journal, generated from `protocol::tables`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TableOp {
+    /// Records the before-images of rows (keys as one text[] per key column) not yet
+    /// journaled for the block: `$1` block hash, then the key arrays.
+    Journal,
+    /// Sets every column of an existing row from a before-image (`$1` jsonb); RETURNING.
+    RestoreUpdate,
+    /// Inserts a before-image as a row.
+    RestoreInsert,
+    /// Deletes the row whose key is in `$1` (jsonb).
+    RestoreDelete,
+}
+
+fn key_match(table: Table, left: &str, right: &str) -> String {
+    table
+        .info()
+        .key
+        .iter()
+        .map(|(k, numeric)| {
+            let cast = if *numeric && right == "u" {
+                "::numeric"
+            } else {
+                ""
+            };
+            format!("{left}.{k} = {right}.{k}{cast}")
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
+    let info = table.info();
+    let q = info.qualified;
+    match op {
+        TableOp::Journal => {
+            let names: Vec<&str> = info.key.iter().map(|(k, _)| *k).collect();
+            let arrays: Vec<String> = (0..names.len())
+                .map(|i| format!("${}::text[]", i + 2))
+                .collect();
+            let pk: Vec<String> = info
+                .key
+                .iter()
+                .map(|(k, numeric)| {
+                    format!("'{k}', u.{k}{}", if *numeric { "::numeric" } else { "" })
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO event_processor.journal (block_hash, table_name, pk, before) \
+                 SELECT $1, '{name}', jsonb_build_object({pk}), \
+                        (SELECT to_jsonb(t) FROM {q} t WHERE {matching}) \
+                 FROM unnest({arrays}) AS u({names}) \
+                 ON CONFLICT (block_hash, table_name, pk) DO NOTHING",
+                name = info.name,
+                pk = pk.join(", "),
+                matching = key_match(table, "t", "u"),
+                arrays = arrays.join(", "),
+                names = names.join(", "),
+            );
+            let mut params = vec![T];
+            params.extend(names.iter().map(|_| A));
+            (sql, params)
+        }
+        TableOp::RestoreUpdate => {
+            let columns = info.columns.join(", ");
+            let values: Vec<String> = info.columns.iter().map(|c| format!("r.{c}")).collect();
+            let sql = format!(
+                "UPDATE {q} AS t SET ({columns}) = ({values}) \
+                 FROM jsonb_populate_record(NULL::{q}, $1::jsonb) AS r WHERE {matching} RETURNING 1",
+                values = values.join(", "),
+                matching = key_match(table, "t", "r"),
+            );
+            (sql, vec![T])
+        }
+        TableOp::RestoreInsert => (
+            format!("INSERT INTO {q} SELECT * FROM jsonb_populate_record(NULL::{q}, $1::jsonb)"),
+            vec![T],
+        ),
+        TableOp::RestoreDelete => {
+            let sql = format!(
+                "DELETE FROM {q} AS t USING jsonb_populate_record(NULL::{q}, $1::jsonb) AS k WHERE {matching}",
+                matching = key_match(table, "t", "k"),
+            );
+            (sql, vec![T])
+        }
+    }
+}
+
+/// What a kept statement is: one of the fixed plans, or a per-table journal statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PlanKey {
+    Fixed(Plan),
+    Table(Table, TableOp),
+}
+
+impl From<Plan> for PlanKey {
+    fn from(plan: Plan) -> Self {
+        PlanKey::Fixed(plan)
+    }
+}
+
 thread_local! {
-    static KEPT: RefCell<HashMap<Plan, OwnedPreparedStatement>> = RefCell::new(HashMap::new());
+    static KEPT: RefCell<HashMap<PlanKey, OwnedPreparedStatement>> = RefCell::new(HashMap::new());
 }
 
 /// Runs `f` with the kept statement for `plan`, preparing and keeping it on first use.
 pub fn with_plan<R>(
     client: &SpiClient<'_>,
-    plan: Plan,
+    plan: impl Into<PlanKey>,
     f: impl FnOnce(&OwnedPreparedStatement) -> SpiResult<R>,
 ) -> SpiResult<R> {
+    let plan = plan.into();
     KEPT.with(|kept| {
         if !kept.borrow().contains_key(&plan) {
-            let (sql, params) = plan.definition();
+            let (sql, params) = match plan {
+                PlanKey::Fixed(plan) => {
+                    let (sql, params) = plan.definition();
+                    (sql, params.to_vec())
+                }
+                PlanKey::Table(table, op) => table_sql(table, op),
+            };
             let types: Vec<PgOid> = params
                 .iter()
                 .map(|p| match p {

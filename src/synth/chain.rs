@@ -133,8 +133,11 @@ impl Vault {
     }
 }
 
+#[derive(Clone)]
 pub struct Simulator {
     cfg: ChainConfig,
+    /// Which branch of a reorg this simulator writes (part of every block hash).
+    fork: u64,
     rng: Rng,
     pub vaults: Vec<Vault>,
     next_id: u64,
@@ -159,6 +162,7 @@ impl Simulator {
         let block = cfg.first_block;
         Simulator {
             cfg,
+            fork: 0,
             rng,
             vaults: vec![],
             next_id: 1,
@@ -168,6 +172,13 @@ impl Simulator {
             rows: vec![],
             tx: String::new(),
         }
+    }
+
+    /// Continues as a different branch from here (a reorg's replacement blocks): new random
+    /// choices and new block hashes at the same heights.
+    pub fn fork(&mut self, seed: u64) {
+        self.rng = Rng::new(seed);
+        self.fork += 1;
     }
 
     pub fn config(&self) -> &ChainConfig {
@@ -213,7 +224,7 @@ impl Simulator {
                 self.act(v);
             }
         }
-        let hash = format!("{:#x}", 0xb000_0000u64 + self.block);
+        let hash = format!("{:#x}", 0xb000_0000u64 + self.block + (self.fork << 32));
         let parent = std::mem::replace(&mut self.parent, hash.clone());
         let mut events = std::mem::take(&mut self.rows);
         for e in &mut events {

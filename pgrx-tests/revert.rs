@@ -1,0 +1,304 @@
+#[pgrx::pg_schema]
+mod tests {
+    use crate::pgrx_tests_suite::support::{
+        create_indexer_tables, create_indexer_tables_with_from, dump_state, insert_block,
+        insert_block_events, sqlstate_of,
+    };
+    use crate::pgrx_tests_suite::worked_example as wx;
+    use crate::protocol::{apply_rows, EventRow, MemoryStore, Settings};
+    use crate::synth::{ChainConfig, RoundAddressing, Simulator, SynthBlock};
+    use pgrx::prelude::*;
+
+    fn commit_point() {
+        Spi::run("SET CONSTRAINTS ALL IMMEDIATE").unwrap();
+        Spi::run("SET CONSTRAINTS ALL DEFERRED").unwrap();
+    }
+
+    /// Processes the worked example through the trigger up to `last`; returns the dump after
+    /// each block, indexed by block number − 10 (index 0 = after block 10).
+    fn worked_example_until(last: u64) -> Vec<Vec<String>> {
+        create_indexer_tables();
+        let mut dumps = Vec::new();
+        for block in wx::blocks().iter().filter(|b| b.number <= last) {
+            insert_block(block);
+            insert_block_events(block.number);
+            commit_point();
+            dumps.push(dump_state());
+        }
+        dumps
+    }
+
+    fn mark_reverted(number: u64) {
+        Spi::run(&format!(
+            "UPDATE starknet_blocks SET status = 'REVERTED' WHERE block_number = {number}"
+        ))
+        .unwrap();
+    }
+
+    fn has(line: &str) -> bool {
+        dump_state().iter().any(|l| l == line)
+    }
+
+    /// Spec §7.4, first case: blocks 24 and 23 reverted by the indexer (status REVERTED), then
+    /// 22: the state after block 21, exactly.
+    #[pg_test]
+    fn worked_example_revert_of_block_22() {
+        let dumps = worked_example_until(24);
+        mark_reverted(24);
+        assert_eq!(dump_state(), dumps[23 - 10]);
+        mark_reverted(23);
+        assert_eq!(dump_state(), dumps[22 - 10]);
+        mark_reverted(22);
+        assert_eq!(dump_state(), dumps[21 - 10]);
+        // The values §7.4 lists.
+        assert!(
+            !dump_state()
+                .iter()
+                .any(|l| l.starts_with("Option_Rounds|0x1a2|")),
+            "R2 deleted"
+        );
+        assert!(has("Option_Rounds|0x1a1|10|3|0|2|100|10|1000|Running|30|0x7a11|1|5000|20|520|160|0|0|1100|1200|2200"));
+        assert!(has(
+            "VaultStates|50|500|1|0x1a1|0|0x7a11|19|0xf1|0xe7|0xc1|5000|0|100|100|1000|1000"
+        ));
+        assert!(has("Liquidity_Providers|0xa1|0x7a11|0|307|30|19"));
+        assert!(has("Liquidity_Providers|0xb2|0x7a11|0|192|19|19"));
+        assert!(
+            !dump_state()
+                .iter()
+                .any(|l| l.ends_with("|22") && l.contains("Historic")),
+            "snapshots at 22 deleted"
+        );
+        assert!(has("Queued_Liquidity|0xa1|160|5000|0x1a1"));
+        let ledger = Spi::get_one::<String>(
+            "SELECT count(*) || '/' || (SELECT count(*) FROM event_processor.journal WHERE block_hash IN ('0xb22','0xb23','0xb24'))
+               FROM event_processor.applied_blocks WHERE block_number >= 22",
+        )
+        .unwrap();
+        assert_eq!(
+            ledger.as_deref(),
+            Some("0/0"),
+            "the blocks and their journals are gone"
+        );
+        // The replacement of block 22 (here: the same events again) applies cleanly.
+        Spi::run("UPDATE starknet_blocks SET status = 'MINED' WHERE block_number = 22").unwrap();
+        commit_point();
+        assert_eq!(dump_state(), dumps[22 - 10]);
+    }
+
+    /// Spec §7.4, second case: block 19 (AuctionEnded) as the newest block, by revert_block.
+    #[pg_test]
+    fn worked_example_revert_of_block_19() {
+        let dumps = worked_example_until(19);
+        assert_eq!(
+            Spi::get_one::<i32>("SELECT event_processor.revert_block('0xb19')").unwrap(),
+            Some(1)
+        );
+        assert_eq!(dump_state(), dumps[18 - 10]);
+        assert!(has("Option_Rounds|0x1a1|10|0|0|2|100|0|1000|Auctioning|0|0x7a11|1|5000|0|520|0|0|0|1100|1200|2200"));
+        assert!(has(
+            "VaultStates|0|520|1|0x1a1|0|0x7a11|14|0xf1|0xe7|0xc1|5000|0|100|100|1000|1000"
+        ));
+        assert!(
+            has("Liquidity_Providers|0xa1|0x7a11|0|320|0|14")
+                && has("Liquidity_Providers|0xb2|0x7a11|0|200|0|14")
+        );
+        assert!(
+            has("Option_Buyers|0xc3|0x1a1|false|false|0|0")
+                && has("Option_Buyers|0xd4|0x1a1|false|false|0|0")
+        );
+    }
+
+    #[pg_test]
+    fn revert_errors_name_the_problem() {
+        worked_example_until(14);
+        insert_block(&wx::blocks()[5]); // block 15, trigger off below: never applied
+        Spi::run("SET event_processor.trigger_enabled = off").unwrap();
+        commit_point();
+        assert_eq!(
+            sqlstate_of("SELECT event_processor.revert_block('0xb15')").as_deref(),
+            Some("P0002: block 0xb15 was never applied; there is nothing to revert")
+        );
+        assert_eq!(
+            sqlstate_of("SELECT event_processor.revert_block('0xdead')").as_deref(),
+            Some("P0002: block 0xdead is not in starknet_blocks and no events carry its hash")
+        );
+        assert_eq!(
+            sqlstate_of("SELECT event_processor.revert_block('0xb12')").as_deref(),
+            Some("55000: block 12 (0xb12) is not the newest applied block; revert these first, newest first: 14 (0xb14), 13 (0xb13)")
+        );
+        // revert_to goes newest-first down to, not including, the height.
+        assert_eq!(
+            Spi::get_one::<i32>("SELECT event_processor.revert_to(12)").unwrap(),
+            Some(2)
+        );
+        let newest = Spi::get_one::<String>(
+            "SELECT max(block_number)::text FROM event_processor.applied_blocks",
+        )
+        .unwrap();
+        assert_eq!(newest.as_deref(), Some("12"));
+        // Journals deeper than the finality depth are pruned as blocks are applied.
+        Spi::run("SET event_processor.finality_depth = 1").unwrap();
+        Spi::run("SELECT event_processor.process_block(13::numeric)").unwrap();
+        let pruned = Spi::get_one::<String>(
+            "SELECT string_agg(block_number::text, ',' ORDER BY block_number) FROM event_processor.applied_blocks WHERE journal_pruned",
+        )
+        .unwrap();
+        assert_eq!(pruned.as_deref(), Some("10,11,12"));
+        Spi::run("SELECT event_processor.revert_block('0xb13')").unwrap();
+        assert_eq!(
+            sqlstate_of("SELECT event_processor.revert_block('0xb12')").as_deref(),
+            Some("55000: block 12 (0xb12) is deeper than event_processor.finality_depth (1 blocks) and its journal was pruned; it cannot be reverted")
+        );
+    }
+
+    /// A MINED block on top of a reverted one cannot stay: the trigger refuses.
+    #[pg_test]
+    fn reverting_below_a_mined_block_is_refused() {
+        worked_example_until(12);
+        let err =
+            sqlstate_of("UPDATE starknet_blocks SET status = 'REVERTED' WHERE block_number = 11")
+                .unwrap();
+        assert_eq!(
+            err,
+            "55000: block 11 (0xb11) left the chain but block 12 (0xb12) applied on top of it is still MINED; mark it REVERTED first"
+        );
+        // Both at once (one statement, any row order) is fine.
+        Spi::run("UPDATE starknet_blocks SET status = 'REVERTED' WHERE block_number >= 11")
+            .unwrap();
+        assert!(has(
+            "VaultStates|0|0|1|0x1a1|0|0x7a11|10|0xf1|0xe7|0xc1|5000|0|100|100|1000|1000"
+        ));
+    }
+
+    fn insert_synth_block(block: &SynthBlock) {
+        for e in &block.events {
+            insert_row(e);
+        }
+        Spi::run_with_args(
+            "INSERT INTO public.starknet_blocks VALUES ($1::numeric, $2, $3, $4::numeric, 'MINED')",
+            &[
+                (block.number as i64).into(),
+                block.hash.as_str().into(),
+                block.parent_hash.as_str().into(),
+                (block.timestamp as i64).into(),
+            ],
+        )
+        .unwrap();
+    }
+
+    fn insert_row(e: &EventRow) {
+        Spi::run_with_args(
+            "INSERT INTO public.events VALUES ($1, $2::numeric, $3, $4, $5, $6::varchar[], $7::varchar[], $8, $9)",
+            &[
+                e.event_nonce.into(),
+                (e.block_number as i64).into(),
+                e.block_hash.as_str().into(),
+                e.vault_address.as_str().into(),
+                e.event_name.as_str().into(),
+                e.keys.clone().into(),
+                e.data.clone().into(),
+                e.transaction_hash.as_str().into(),
+                e.from_address.clone().into(),
+            ],
+        )
+        .unwrap();
+    }
+
+    /// A reorg of depth k on a generated history, through the indexer's own statements, then a
+    /// replacement branch: the state equals processing the surviving chain from scratch.
+    /// `replace_rows`: the indexer deletes the reverted rows and inserts the new ones; else it
+    /// updates the rows in place (its primary key is block_number, spec §1.1).
+    fn reorg(seed: u64, k: usize, replace_rows: bool) {
+        create_indexer_tables_with_from();
+        let cfg = ChainConfig {
+            seed,
+            vaults: 2,
+            lps_per_vault: 4,
+            bidders_per_vault: 3,
+            blocks: 60,
+            max_events_per_block: 5,
+            addressing: RoundAddressing::FromAddress,
+            first_block: 300,
+        };
+        let n = cfg.blocks;
+        let mut sim = Simulator::new(cfg);
+        let mut blocks = Vec::new();
+        let mut dumps = Vec::new();
+        let mut fork_point = None;
+        for i in 0..n {
+            if i == n - k {
+                fork_point = Some(sim.clone());
+            }
+            let block = sim.next_block();
+            insert_synth_block(&block);
+            commit_point();
+            dumps.push(dump_state());
+            blocks.push(block);
+        }
+        // Juno reverts newest first; the logger marks each block REVERTED.
+        for i in (n - k..n).rev() {
+            Spi::run(&format!(
+                "UPDATE starknet_blocks SET status = 'REVERTED' WHERE block_hash = '{}'",
+                blocks[i].hash
+            ))
+            .unwrap();
+        }
+        assert_eq!(
+            dump_state(),
+            dumps[n - k - 1],
+            "seed {seed}: after reverting {k} blocks"
+        );
+
+        let mut branch = fork_point.unwrap();
+        branch.fork(seed + 1000);
+        let replacement: Vec<SynthBlock> = (0..k + 3).map(|_| branch.next_block()).collect();
+        for block in &replacement {
+            let taken = blocks.iter().any(|b| b.number == block.number);
+            if taken && replace_rows {
+                Spi::run(&format!(
+                    "DELETE FROM starknet_blocks WHERE block_number = {}",
+                    block.number
+                ))
+                .unwrap();
+            }
+            if taken && !replace_rows {
+                block.events.iter().for_each(insert_row);
+                Spi::run_with_args(
+                    "UPDATE starknet_blocks SET block_hash = $2, parent_hash = $3, timestamp = $4::numeric, status = 'MINED'
+                      WHERE block_number = $1::numeric",
+                    &[(block.number as i64).into(), block.hash.as_str().into(), block.parent_hash.as_str().into(), (block.timestamp as i64).into()],
+                )
+                .unwrap();
+            } else {
+                insert_synth_block(block);
+            }
+            commit_point();
+        }
+        let mut scratch = MemoryStore::default();
+        for block in blocks[..n - k].iter().chain(&replacement) {
+            apply_rows(&mut scratch, block.events.clone(), Settings::default()).unwrap();
+        }
+        assert_eq!(
+            dump_state(),
+            scratch.dump(),
+            "seed {seed}: replacement branch"
+        );
+    }
+
+    #[pg_test]
+    fn reorg_with_replaced_rows_matches_a_fresh_run() {
+        reorg(21, 7, true);
+        Spi::run("TRUNCATE starknet_blocks, events").unwrap();
+    }
+
+    #[pg_test]
+    fn reorg_with_updated_rows_matches_a_fresh_run() {
+        reorg(22, 12, false);
+    }
+
+    #[pg_test]
+    fn deep_reorg_matches_a_fresh_run() {
+        reorg(23, 40, true);
+    }
+}
