@@ -4,7 +4,7 @@ PG_CONFIG  ?= /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config
 SETUP_STAMP = target/.setup-done
 CARGO      ?= cargo
 
-.PHONY: setup test test-pure test-pg install demo fmt lint clean
+.PHONY: setup test test-pure test-pg install demo bench fmt lint clean
 
 ## setup: install Debian packages, sudo, cargo-pgrx 0.18.1, and `cargo pgrx init` (idempotent)
 setup:
@@ -34,6 +34,10 @@ install: $(SETUP_STAMP)
 ## demo: the worked example on a throw-away local cluster (see README)
 demo: $(SETUP_STAMP)
 	bash scripts/demo.sh
+
+## bench: figures on a synthetic chain (processing and revert costs); see BENCHMARKS.md
+bench: $(SETUP_STAMP)
+	bash scripts/bench.sh
 
 fmt:
 	$(CARGO) fmt --all

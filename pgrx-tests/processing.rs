@@ -64,6 +64,26 @@ mod tests {
         assert!(dump_state().contains(&"Liquidity_Providers|0xa1|0x7a11|0|0|320|11".to_string()));
     }
 
+    /// Processing changes two planner settings for its own statements only (see
+    /// api::process::with_processor); the indexer's session keeps its values.
+    #[pg_test]
+    fn processing_leaves_the_callers_planner_settings_alone() {
+        create_indexer_tables();
+        Spi::run("SET plan_cache_mode = force_custom_plan; SET enable_seqscan = on").unwrap();
+        insert_block(&wx::blocks()[0]);
+        insert_block_events(10);
+        commit_point();
+        let settings = Spi::get_one::<String>(
+            "SELECT current_setting('plan_cache_mode') || ',' || current_setting('enable_seqscan')",
+        )
+        .unwrap();
+        assert_eq!(settings.as_deref(), Some("force_custom_plan,on"));
+        assert!(
+            dump_state().iter().any(|l| l.starts_with("VaultStates|")),
+            "block 10 was processed"
+        );
+    }
+
     #[pg_test]
     fn blocks_apply_parent_before_child() {
         create_indexer_tables();

@@ -11,62 +11,15 @@
 # 6. stops the cluster and deletes it, also on failure or Ctrl-C.
 #
 # Knobs: PG_MAJOR (15), PG_USER (postgres), KEEP_DEMO_CLUSTER=1 (leave it running and say how to
-# connect; stop it with the printed pg_ctl command).
+# connect; stop it with the printed pg_ctl command). Cluster handling: scripts/lib/cluster.sh.
 set -euo pipefail
 
-PG_MAJOR="${PG_MAJOR:-15}"
-PG_USER="${PG_USER:-postgres}"
-PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
-CRATE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cluster.sh"
 FIXTURE="$CRATE_DIR/tests/fixtures/worked_example"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+KEEP_CLUSTER="${KEEP_DEMO_CLUSTER:-0}"
 
-# Run a command as the server's OS user (PostgreSQL refuses to run as root).
-as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u "$PG_USER" -- "$@"; else sudo -u "$PG_USER" "$@"; fi
-}
-log() { printf '\n==> %s\n' "$*" >&2; }
-
-# Installing replaces event_processor.so in place; never do it under a running test server.
-exec 9>"${PGRX_TEST_LOCK:-/tmp/event-processor-test.lock}"
-flock 9
-log "installing the extension (cargo pgrx install)"
-install_log="$(mktemp)"
-if ! (cd "$CRATE_DIR" && cargo pgrx install --pg-config "$PG_BIN/pg_config" --sudo 9>&- >"$install_log" 2>&1); then
-  cat "$install_log" >&2
-  exit 1
-fi
-rm -f "$install_log"
-
-DIR="$(mktemp -d /tmp/event-processor-demo.XXXXXX)"
-chmod 0755 "$DIR"
-$SUDO chown "$PG_USER" "$DIR"
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-cleanup() {
-  if [ "${KEEP_DEMO_CLUSTER:-0}" = 1 ]; then
-    log "cluster left running: psql -h 127.0.0.1 -p $PORT -U $PG_USER demo"
-    echo "    stop it with: sudo -u $PG_USER $PG_BIN/pg_ctl -D $DIR/data stop && rm -rf $DIR" >&2
-    return
-  fi
-  as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true
-  $SUDO rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-log "starting a throw-away cluster in $DIR on port $PORT"
-as_pg "$PG_BIN/initdb" -D "$DIR/data" --auth=trust -U "$PG_USER" --locale=C.UTF-8 >/dev/null
-cat <<CONF | as_pg tee -a "$DIR/data/postgresql.conf" >/dev/null
-port = $PORT
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$DIR'
-CONF
-as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w start >/dev/null
-
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U "$PG_USER")
-"${PSQL[@]}" -d postgres -c 'CREATE DATABASE demo'
-PSQL+=(-d demo)
+install_extension
+start_cluster
 
 log "CREATE EXTENSION event_processor; create the indexer's tables"
 "${PSQL[@]}" <<'SQL'

@@ -38,6 +38,14 @@ BEGIN
     IF to_regclass('public.starknet_blocks') IS NULL THEN
         RETURN false;
     END IF;
+    -- The processor finds blocks by hash; the indexer only indexes block_number and
+    -- parent_hash, and a scan per block grows with the chain.
+    CREATE INDEX IF NOT EXISTS event_processor_block_hash_idx ON public.starknet_blocks (block_hash);
+    -- The driver queue is read in order among its pending rows only.
+    IF to_regclass('public.driver_events') IS NOT NULL THEN
+        CREATE INDEX IF NOT EXISTS event_processor_driver_pending_idx
+            ON public.driver_events (sequence_index, id) WHERE is_processed IS NOT TRUE;
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_trigger
                     WHERE tgrelid = 'public.starknet_blocks'::regclass
                       AND tgname = 'event_processor_block_inserted') THEN

@@ -111,6 +111,8 @@ CREATE TABLE public."Queued_Liquidity" (
     round_address    varchar,
     CONSTRAINT lp_round_address PRIMARY KEY (address, round_address)
 );
+-- Settlement reads a round's queued liquidity.
+CREATE INDEX "Queued_Liquidity_round_idx" ON public."Queued_Liquidity" (round_address);
 ALTER TABLE public."Queued_Liquidity"
     ADD CONSTRAINT "Queued_Liquidity_round_address_fkey" FOREIGN KEY (round_address)
         REFERENCES public."Option_Rounds" (address) NOT VALID;

@@ -9,15 +9,47 @@ use crate::store::SpiStore;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
 
+/// Runs `f` with a processor over SPI, with two planner settings changed in a GUC nest level
+/// (as a function's SET clause does: the caller's values are back afterwards, and on error
+/// by the abort). Both were measured (BENCHMARKS.md):
+/// * `plan_cache_mode = force_generic_plan`: under `auto`, statements with array parameters
+///   are re-planned on every call (their generic estimate of 10 unnest rows always looks
+///   worse than the custom one);
+/// * `enable_seqscan = off`: the kept plans are made while the state tables are young and
+///   small, and a sequential scan chosen then is kept as the table grows, turning key
+///   lookups quadratic. Every statement here has an index path.
 pub(super) fn with_processor<R>(
     f: impl FnOnce(&mut Processor) -> Result<R, ProcessorError>,
 ) -> Result<R, ProcessorError> {
-    Spi::connect(|client| {
+    // SAFETY: backend GUC calls inside a transaction; the nest level is closed below, or by
+    // the transaction abort an ERROR causes.
+    let level = unsafe { pg_sys::NewGUCNestLevel() };
+    for (name, value) in [
+        (c"plan_cache_mode", c"force_generic_plan"),
+        (c"enable_seqscan", c"off"),
+    ] {
+        let applied = unsafe {
+            pg_sys::set_config_option(
+                name.as_ptr(),
+                value.as_ptr(),
+                pg_sys::GucContext::PGC_USERSET,
+                pg_sys::GucSource::PGC_S_SESSION,
+                pg_sys::GucAction::GUC_ACTION_SAVE,
+                true,
+                0,
+                false,
+            )
+        };
+        debug_assert!(applied > 0, "{name:?} = {value:?} was not applied");
+    }
+    let result = Spi::connect(|client| {
         f(&mut Processor::new(
             SpiStore::new(client),
             settings::processing(),
         ))
-    })
+    });
+    unsafe { pg_sys::AtEOXact_GUC(true, level) };
+    result
 }
 
 fn report_warnings(warnings: &[Warning]) {

@@ -198,10 +198,11 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         } else {
             Plan::EventsOfBlock
         };
-        let rows = checked_rows(
-            self.store
-                .rows(plan, vec![Some(hash.clone())], read_event)?,
-        )?;
+        let rows = checked_rows(self.store.rows(
+            plan,
+            vec![Some(hash.clone()), Some(number.to_string())],
+            read_event,
+        )?)?;
         outcome.report = apply_rows(&mut self.store, rows, self.settings)?;
         self.store.rows(
             Plan::RecordBlock,

@@ -206,8 +206,16 @@ impl Processor<'_, '_> {
     /// Returns how many blocks it pruned.
     pub fn prune_journal(&mut self, newest: u64) -> Result<usize, ProcessorError> {
         let depth = self.settings_depth();
-        let pruned = self.one(Plan::PruneJournal, texts_owned(newest, depth), |c| c.u64())?;
-        Ok(pruned.unwrap_or(0) as usize)
+        let pruned = self
+            .store
+            .rows(Plan::PruneBlocks, texts_owned(newest, depth), read_text)?;
+        if !pruned.is_empty() {
+            self.store.execute(
+                Plan::DeleteJournals,
+                vec![pgrx::datum::DatumWithOid::from(pruned.clone())],
+            )?;
+        }
+        Ok(pruned.len())
     }
 
     pub fn newest_applied(&mut self) -> Result<Option<u64>, ProcessorError> {

@@ -4,7 +4,7 @@
 
 use super::error::{EventContext, EventError, Warning};
 use super::state::{Balances, LiquidityProvider, OptionRound, RoundState, Vault};
-use super::store::{Store, StoreResult};
+use super::store::{LpSnapshot, Store, StoreResult, VaultSnapshot};
 use crate::codec::{canonical_hex, parse_felt, EventKind, Felt};
 use crate::events::{self, Event};
 use std::collections::BTreeMap;
@@ -320,13 +320,28 @@ impl<'s, S: Store> Applier<'s, S> {
     /// Spec R7: one snapshot per entity per block it changed in, with its end-of-block
     /// balances. Called once per block (or catch-up batch), after its last event.
     pub fn flush_snapshots(&mut self) -> StoreResult<()> {
-        for ((address, block), balances) in std::mem::take(&mut self.vault_snapshots) {
-            self.store
-                .upsert_vault_snapshot(&address, block, &balances)?;
+        let vaults: Vec<VaultSnapshot> = std::mem::take(&mut self.vault_snapshots)
+            .into_iter()
+            .map(|((vault, block), balances)| VaultSnapshot {
+                vault,
+                block,
+                balances,
+            })
+            .collect();
+        let lps: Vec<LpSnapshot> = std::mem::take(&mut self.lp_snapshots)
+            .into_iter()
+            .map(|((lp, vault, block), balances)| LpSnapshot {
+                lp,
+                vault,
+                block,
+                balances,
+            })
+            .collect();
+        if !vaults.is_empty() {
+            self.store.upsert_vault_snapshots(&vaults)?;
         }
-        for ((address, vault, block), balances) in std::mem::take(&mut self.lp_snapshots) {
-            self.store
-                .upsert_lp_snapshot(&address, &vault, block, &balances)?;
+        if !lps.is_empty() {
+            self.store.upsert_lp_snapshots(&lps)?;
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ use super::state::{
     Balances, Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
     Vault,
 };
-use super::store::{EventKey, Store, StoreError, StoreResult};
+use super::store::{EventKey, LpSnapshot, Store, StoreError, StoreResult, VaultSnapshot};
 use super::tables::Table;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -358,33 +358,25 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn upsert_vault_snapshot(
-        &mut self,
-        vault: &str,
-        block: u64,
-        balances: &Balances,
-    ) -> StoreResult<()> {
-        let key = (vault.to_string(), block);
-        self.touch(Table::VaultHistory, format!("{key:?}"), |s| {
-            Image::VaultHistory(key.clone(), s.vault_history.get(&key).cloned())
-        });
-        self.vault_history
-            .insert((vault.to_string(), block), balances.clone());
+    fn upsert_vault_snapshots(&mut self, rows: &[VaultSnapshot]) -> StoreResult<()> {
+        for row in rows {
+            let key = (row.vault.clone(), row.block);
+            self.touch(Table::VaultHistory, format!("{key:?}"), |s| {
+                Image::VaultHistory(key.clone(), s.vault_history.get(&key).cloned())
+            });
+            self.vault_history.insert(key, row.balances.clone());
+        }
         Ok(())
     }
-    fn upsert_lp_snapshot(
-        &mut self,
-        lp: &str,
-        vault: &str,
-        block: u64,
-        balances: &Balances,
-    ) -> StoreResult<()> {
-        let key = (lp.to_string(), vault.to_string(), block);
-        self.touch(Table::LpHistory, format!("{key:?}"), |s| {
-            Image::LpHistory(key.clone(), s.lp_history.get(&key).cloned())
-        });
-        self.lp_history
-            .insert((lp.to_string(), vault.to_string(), block), balances.clone());
+
+    fn upsert_lp_snapshots(&mut self, rows: &[LpSnapshot]) -> StoreResult<()> {
+        for row in rows {
+            let key = (row.lp.clone(), row.vault.clone(), row.block);
+            self.touch(Table::LpHistory, format!("{key:?}"), |s| {
+                Image::LpHistory(key.clone(), s.lp_history.get(&key).cloned())
+            });
+            self.lp_history.insert(key, row.balances.clone());
+        }
         Ok(())
     }
 

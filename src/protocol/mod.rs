@@ -20,4 +20,4 @@ pub use apply::{Applier, EventRow, Settings};
 pub use block::{apply_rows, content_fingerprint, sort_for_application, ApplyReport};
 pub use error::{EventContext, EventError, ProcessError, Warning};
 pub use memory::{Image, MemoryStore};
-pub use store::{EventKey, Store, StoreError, StoreResult};
+pub use store::{EventKey, LpSnapshot, Store, StoreError, StoreResult, VaultSnapshot};

@@ -16,6 +16,23 @@ pub struct StoreError(pub String);
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A vault's balances at the end of a block it changed in (spec R7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultSnapshot {
+    pub vault: String,
+    pub block: u64,
+    pub balances: Balances,
+}
+
+/// An LP's balances at the end of a block it changed in (spec R7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LpSnapshot {
+    pub lp: String,
+    pub vault: String,
+    pub block: u64,
+    pub balances: Balances,
+}
+
 /// Identity of an `events` row (spec §1.2): the applied-events ledger's key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EventKey {
@@ -69,21 +86,10 @@ pub trait Store {
     fn lp_round_deposits(&mut self, round: &str) -> StoreResult<Vec<LpRoundDeposit>>;
     fn insert_lp_round_deposits(&mut self, deposits: &[LpRoundDeposit]) -> StoreResult<()>;
 
-    /// Upserts `"Vault_Historic"(address, block_number)` (spec R7).
-    fn upsert_vault_snapshot(
-        &mut self,
-        vault: &str,
-        block: u64,
-        balances: &Balances,
-    ) -> StoreResult<()>;
-    /// Upserts `"Liquidity_Providers_Historic"(address, vault_address, block_number)`.
-    fn upsert_lp_snapshot(
-        &mut self,
-        lp: &str,
-        vault: &str,
-        block: u64,
-        balances: &Balances,
-    ) -> StoreResult<()>;
+    /// Upserts `"Vault_Historic"` rows (spec R7), keyed (vault, block), one call per batch.
+    fn upsert_vault_snapshots(&mut self, rows: &[VaultSnapshot]) -> StoreResult<()>;
+    /// Upserts `"Liquidity_Providers_Historic"` rows, keyed (lp, vault, block).
+    fn upsert_lp_snapshots(&mut self, rows: &[LpSnapshot]) -> StoreResult<()>;
 
     /// The applied-events ledger (spec §4.2, §8-11): records the event as applied and returns
     /// true, or returns false if this row, or a row of the same block and vault with the same

@@ -4,11 +4,10 @@ mod plans;
 pub mod rows;
 
 use crate::protocol::state::{
-    Balances, Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
-    Vault,
+    Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity, Vault,
 };
 use crate::protocol::tables::Table;
-use crate::protocol::{EventKey, Store, StoreError, StoreResult};
+use crate::protocol::{EventKey, LpSnapshot, Store, StoreError, StoreResult, VaultSnapshot};
 use pgrx::datum::DatumWithOid;
 use pgrx::spi::SpiClient;
 use plans::with_plan;
@@ -454,40 +453,41 @@ impl Store for SpiStore<'_, '_> {
         self.execute(Plan::DepositsInsert, arrays(cols)).map(drop)
     }
 
-    fn upsert_vault_snapshot(&mut self, vault: &str, block: u64, b: &Balances) -> StoreResult<()> {
-        self.journal(
-            Table::VaultHistory,
-            vec![vec![vault.to_string(), block.to_string()]],
-        )?;
-        let args = texts(vec![
-            t(&b.unlocked),
-            t(&b.locked),
-            t(&b.stashed),
-            t(vault),
-            t(block),
-        ]);
-        self.execute(Plan::VaultSnapshot, args).map(drop)
+    fn upsert_vault_snapshots(&mut self, rows: &[VaultSnapshot]) -> StoreResult<()> {
+        let keys = rows
+            .iter()
+            .map(|r| vec![r.vault.clone(), r.block.to_string()])
+            .collect();
+        self.journal(Table::VaultHistory, keys)?;
+        let cols = columns(rows, 5, |r| {
+            vec![
+                r.balances.unlocked.to_string(),
+                r.balances.locked.to_string(),
+                r.balances.stashed.to_string(),
+                r.vault.clone(),
+                r.block.to_string(),
+            ]
+        });
+        self.execute(Plan::VaultSnapshots, arrays(cols)).map(drop)
     }
-    fn upsert_lp_snapshot(
-        &mut self,
-        lp: &str,
-        vault: &str,
-        block: u64,
-        b: &Balances,
-    ) -> StoreResult<()> {
-        self.journal(
-            Table::LpHistory,
-            vec![vec![lp.to_string(), vault.to_string(), block.to_string()]],
-        )?;
-        let args = texts(vec![
-            t(lp),
-            t(vault),
-            t(&b.stashed),
-            t(&b.locked),
-            t(&b.unlocked),
-            t(block),
-        ]);
-        self.execute(Plan::LpSnapshot, args).map(drop)
+
+    fn upsert_lp_snapshots(&mut self, rows: &[LpSnapshot]) -> StoreResult<()> {
+        let keys = rows
+            .iter()
+            .map(|r| vec![r.lp.clone(), r.vault.clone(), r.block.to_string()])
+            .collect();
+        self.journal(Table::LpHistory, keys)?;
+        let cols = columns(rows, 6, |r| {
+            vec![
+                r.lp.clone(),
+                r.vault.clone(),
+                r.balances.stashed.to_string(),
+                r.balances.locked.to_string(),
+                r.balances.unlocked.to_string(),
+                r.block.to_string(),
+            ]
+        });
+        self.execute(Plan::LpSnapshots, arrays(cols)).map(drop)
     }
 
     fn claim_event(

@@ -180,17 +180,21 @@ plans! {
          (round_address, lp_address, vault_address, starting_deposit) \
          SELECT r, l, v, d::numeric FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(r, l, v, d)".into();
 
-    VaultSnapshot: [T, T, T, T, T] =>
+    VaultSnapshots: [A, A, A, A, A] =>
         "INSERT INTO public.\"Vault_Historic\" \
          (unlocked_balance, locked_balance, stashed_balance, address, block_number) \
-         VALUES ($1::numeric, $2::numeric, $3::numeric, $4, $5::numeric) \
+         SELECT u.unlocked::numeric, u.locked::numeric, u.stashed::numeric, u.address, u.block::numeric \
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) \
+              AS u(unlocked, locked, stashed, address, block) \
          ON CONFLICT (address, block_number) DO UPDATE SET \
          unlocked_balance = EXCLUDED.unlocked_balance, locked_balance = EXCLUDED.locked_balance, \
          stashed_balance = EXCLUDED.stashed_balance".into();
-    LpSnapshot: [T, T, T, T, T, T] =>
+    LpSnapshots: [A, A, A, A, A, A] =>
         "INSERT INTO public.\"Liquidity_Providers_Historic\" \
          (address, vault_address, stashed_balance, locked_balance, unlocked_balance, block_number) \
-         VALUES ($1, $2, $3::numeric, $4::numeric, $5::numeric, $6::numeric) \
+         SELECT u.address, u.vault, u.stashed::numeric, u.locked::numeric, u.unlocked::numeric, u.block::numeric \
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
+              AS u(address, vault, stashed, locked, unlocked, block) \
          ON CONFLICT (address, vault_address, block_number) DO UPDATE SET \
          stashed_balance = EXCLUDED.stashed_balance, locked_balance = EXCLUDED.locked_balance, \
          unlocked_balance = EXCLUDED.unlocked_balance".into();
@@ -201,8 +205,9 @@ plans! {
     EventBlockNumber: [T] => "SELECT block_number::text FROM public.events WHERE block_hash = $1 LIMIT 1".into();
     EventsHaveFromAddress: [] => "SELECT attname::text FROM pg_catalog.pg_attribute \
          WHERE attrelid = 'public.events'::regclass AND attname = 'from_address' AND NOT attisdropped".into();
-    EventsOfBlock: [T] => events_sql(false, " WHERE e.block_hash = $1");
-    EventsOfBlockWithFrom: [T] => events_sql(true, " WHERE e.block_hash = $1");
+    // By height first: the indexer indexes events.block_number, not block_hash.
+    EventsOfBlock: [T, T] => events_sql(false, " WHERE e.block_number = $2::numeric AND e.block_hash = $1");
+    EventsOfBlockWithFrom: [T, T] => events_sql(true, " WHERE e.block_number = $2::numeric AND e.block_hash = $1");
     EventsOfVaultRange: [T, T, T] => events_sql(false, CATCHUP_WHERE);
     EventsOfVaultRangeWithFrom: [T, T, T] => events_sql(true, CATCHUP_WHERE);
     AppliedBlock: [T] => "SELECT block_hash FROM event_processor.applied_blocks WHERE block_hash = $1".into();
@@ -221,9 +226,7 @@ plans! {
 
     AppliedBlockState: [T] => "SELECT block_number::text, journal_pruned FROM event_processor.applied_blocks \
          WHERE block_hash = $1".into();
-    AppliedEventsOfBlock: [T] => "SELECT block_number::text FROM event_processor.applied_events a \
-         JOIN public.events e ON e.block_hash = a.block_hash AND e.vault_address = a.vault_address \
-              AND e.event_nonce = a.event_nonce \
+    AppliedEventsOfBlock: [T] => "SELECT a.block_hash FROM event_processor.applied_events a \
          WHERE a.block_hash = $1 LIMIT 1".into();
     AppliedAbove: [T] => "SELECT block_hash, block_number::text FROM event_processor.applied_blocks \
          WHERE block_number > $1::numeric ORDER BY event_processor.applied_blocks.block_number DESC".into();
@@ -235,11 +238,11 @@ plans! {
               events AS (DELETE FROM event_processor.applied_events WHERE block_hash = $1 RETURNING 1), \
               blocks AS (DELETE FROM event_processor.applied_blocks WHERE block_hash = $1) \
          SELECT count(*)::text FROM events".into();
-    PruneJournal: [T, T] => "WITH pruned AS ( \
-              UPDATE event_processor.applied_blocks SET journal_pruned = true \
-              WHERE NOT journal_pruned AND block_number <= $1::numeric - $2::numeric RETURNING block_hash), \
-              gone AS (DELETE FROM event_processor.journal j USING pruned p WHERE j.block_hash = p.block_hash) \
-         SELECT count(*)::text FROM pruned".into();
+    // Two statements, so the journal is deleted by index (`= ANY`) rather than by a join
+    // whose generic plan scans the whole journal on every block.
+    PruneBlocks: [T, T] => "UPDATE event_processor.applied_blocks SET journal_pruned = true \
+         WHERE NOT journal_pruned AND block_number <= $1::numeric - $2::numeric RETURNING block_hash".into();
+    DeleteJournals: [A] => "DELETE FROM event_processor.journal WHERE block_hash = ANY($1::text[])".into();
     NewestApplied: [] => "SELECT block_number::text FROM event_processor.applied_blocks \
          ORDER BY event_processor.applied_blocks.block_number DESC LIMIT 1".into();
 
