@@ -2,10 +2,10 @@
 mod tests {
     use crate::pgrx_tests_suite::support::{
         create_indexer_tables, create_indexer_tables_with_from, dump_state, insert_block,
-        insert_block_events, sqlstate_of,
+        insert_block_events, insert_synth_block, insert_synth_event, sqlstate_of,
     };
     use crate::pgrx_tests_suite::worked_example as wx;
-    use crate::protocol::{apply_rows, EventRow, MemoryStore, Settings};
+    use crate::protocol::{apply_rows, MemoryStore, Settings};
     use crate::synth::{ChainConfig, RoundAddressing, Simulator, SynthBlock};
     use pgrx::prelude::*;
 
@@ -127,6 +127,10 @@ mod tests {
             sqlstate_of("SELECT event_processor.revert_block('0xb12')").as_deref(),
             Some("55000: block 12 (0xb12) is not the newest applied block; revert these first, newest first: 14 (0xb14), 13 (0xb13)")
         );
+        assert_eq!(
+            sqlstate_of("SELECT event_processor.revert_to(-1)").as_deref(),
+            Some("22003: -1 is not a block height (an integer from 0 to 2^64 - 1)")
+        );
         // revert_to goes newest-first down to, not including, the height.
         assert_eq!(
             Spi::get_one::<i32>("SELECT event_processor.revert_to(12)").unwrap(),
@@ -169,40 +173,6 @@ mod tests {
         assert!(has(
             "VaultStates|0|0|1|0x1a1|0|0x7a11|10|0xf1|0xe7|0xc1|5000|0|100|100|1000|1000"
         ));
-    }
-
-    fn insert_synth_block(block: &SynthBlock) {
-        for e in &block.events {
-            insert_row(e);
-        }
-        Spi::run_with_args(
-            "INSERT INTO public.starknet_blocks VALUES ($1::numeric, $2, $3, $4::numeric, 'MINED')",
-            &[
-                (block.number as i64).into(),
-                block.hash.as_str().into(),
-                block.parent_hash.as_str().into(),
-                (block.timestamp as i64).into(),
-            ],
-        )
-        .unwrap();
-    }
-
-    fn insert_row(e: &EventRow) {
-        Spi::run_with_args(
-            "INSERT INTO public.events VALUES ($1, $2::numeric, $3, $4, $5, $6::varchar[], $7::varchar[], $8, $9)",
-            &[
-                e.event_nonce.into(),
-                (e.block_number as i64).into(),
-                e.block_hash.as_str().into(),
-                e.vault_address.as_str().into(),
-                e.event_name.as_str().into(),
-                e.keys.clone().into(),
-                e.data.clone().into(),
-                e.transaction_hash.as_str().into(),
-                e.from_address.clone().into(),
-            ],
-        )
-        .unwrap();
     }
 
     /// A reorg of depth k on a generated history, through the indexer's own statements, then a
@@ -263,7 +233,7 @@ mod tests {
                 .unwrap();
             }
             if taken && !replace_rows {
-                block.events.iter().for_each(insert_row);
+                block.events.iter().for_each(insert_synth_event);
                 Spi::run_with_args(
                     "UPDATE starknet_blocks SET block_hash = $2, parent_hash = $3, timestamp = $4::numeric, status = 'MINED'
                       WHERE block_number = $1::numeric",

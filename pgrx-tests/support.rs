@@ -87,3 +87,39 @@ pub fn sqlstate_of(statement: &str) -> Option<String> {
     Spi::get_one_with_args::<String>("SELECT pg_temp.sqlstate_of($1)", &[statement.into()])
         .expect("sqlstate_of")
 }
+
+/// Inserts a generated (src/synth) event row as the indexer does, with from_address.
+pub fn insert_synth_event(e: &crate::protocol::EventRow) {
+    Spi::run_with_args(
+        "INSERT INTO public.events (event_nonce, block_number, block_hash, vault_address, \
+         event_name, event_keys, event_data, transaction_hash, from_address) \
+         VALUES ($1, $2::numeric, $3, $4, $5, $6::varchar[], $7::varchar[], $8, $9)",
+        &[
+            e.event_nonce.into(),
+            (e.block_number as i64).into(),
+            e.block_hash.as_str().into(),
+            e.vault_address.as_str().into(),
+            e.event_name.as_str().into(),
+            e.keys.clone().into(),
+            e.data.clone().into(),
+            e.transaction_hash.as_str().into(),
+            e.from_address.clone().into(),
+        ],
+    )
+    .expect("insert event");
+}
+
+/// Inserts a generated block: its events, then its MINED row (the trigger queues it).
+pub fn insert_synth_block(block: &crate::synth::SynthBlock) {
+    block.events.iter().for_each(insert_synth_event);
+    Spi::run_with_args(
+        "INSERT INTO public.starknet_blocks VALUES ($1::numeric, $2, $3, $4::numeric, 'MINED')",
+        &[
+            (block.number as i64).into(),
+            block.hash.as_str().into(),
+            block.parent_hash.as_str().into(),
+            (block.timestamp as i64).into(),
+        ],
+    )
+    .expect("insert block");
+}

@@ -95,6 +95,7 @@ impl SqlError for ProcessorError {
             | ProcessorError::ParentNotApplied { .. }
             | ProcessorError::HeightTaken { .. } => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             ProcessorError::NotApplied(_) => ERRCODE_NO_DATA_FOUND,
+            ProcessorError::BadHeight(_) => ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
             ProcessorError::NewerBlocksApplied { .. }
             | ProcessorError::JournalPruned { .. }
             | ProcessorError::ChildStillCanonical { .. } => {

@@ -36,7 +36,7 @@ fn revert_block(block_hash: &str) -> i32 {
 fn revert_to(block_number: AnyNumeric) -> i32 {
     let number: u64 = block_number.to_string().parse().unwrap_or_else(|_| {
         raise(
-            crate::processor::ProcessorError::UnknownBlock(block_number.to_string()),
+            crate::processor::ProcessorError::BadHeight(block_number.to_string()),
             "revert_to",
         )
     });

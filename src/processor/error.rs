@@ -25,6 +25,8 @@ pub enum ProcessorError {
         hash: String,
         applied_hash: String,
     },
+    #[error("{0} is not a block height (an integer from 0 to 2^64 - 1)")]
+    BadHeight(String),
     #[error("block {0} was never applied; there is nothing to revert")]
     NotApplied(String),
     #[error("block {number} ({hash}) is not the newest applied block; revert these first, newest first: {newer}")]
