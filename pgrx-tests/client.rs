@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// Starts the shared test server (once per test binary) and returns a client connected to a
 /// new, empty database `name`.
-fn fresh_database(name: &str) -> Client {
+pub fn fresh_database(name: &str) -> Client {
     pgrx_tests::run_test(
         "extension_is_installed_in_its_schema",
         None,
@@ -31,7 +31,7 @@ fn fresh_database(name: &str) -> Client {
     connect(name, port as u16)
 }
 
-fn connect(database: &str, port: u16) -> Client {
+pub fn connect(database: &str, port: u16) -> Client {
     postgres::Config::new()
         .host("localhost")
         .port(port)
@@ -41,7 +41,7 @@ fn connect(database: &str, port: u16) -> Client {
         .expect("connect")
 }
 
-fn count(client: &mut Client, sql: &str) -> i64 {
+pub fn count(client: &mut Client, sql: &str) -> i64 {
     client.query_one(sql, &[]).expect(sql).get(0)
 }
 
@@ -239,7 +239,7 @@ fn state_changes_notify_the_backend_channels() {
     assert_eq!(received[7].2["payload"]["tree_nonce"], 0);
 }
 
-fn client_dump(db: &mut Client) -> Vec<String> {
+pub fn client_dump(db: &mut Client) -> Vec<String> {
     let mut lines: Vec<String> = event_processor_dump_queries()
         .iter()
         .flat_map(|q| {

@@ -17,3 +17,5 @@ mod schema;
 
 #[cfg(test)]
 mod client;
+#[cfg(test)]
+mod worker;

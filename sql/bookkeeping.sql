@@ -56,3 +56,20 @@ SELECT pg_catalog.pg_extension_config_dump('event_processor.applied_events_apply
 SELECT pg_catalog.pg_extension_config_dump('event_processor.journal', '');
 SELECT pg_catalog.pg_extension_config_dump('event_processor.journal_seq_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('event_processor.lp_round_deposits', '');
+
+-- The background worker's state (one row), written by the worker; see status().
+CREATE TABLE event_processor.worker_status (
+    singleton       boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    pid             integer,
+    state           text NOT NULL DEFAULT 'not started',
+    started_at      timestamptz,
+    last_wakeup     timestamptz,
+    blocks_applied  bigint NOT NULL DEFAULT 0,
+    events_applied  bigint NOT NULL DEFAULT 0,
+    blocks_reverted bigint NOT NULL DEFAULT 0,
+    events_reverted bigint NOT NULL DEFAULT 0,
+    last_error      text,
+    last_error_at   text,
+    last_error_time timestamptz
+);
+INSERT INTO event_processor.worker_status DEFAULT VALUES;

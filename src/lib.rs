@@ -16,6 +16,7 @@ mod processor;
 mod schema;
 mod settings;
 mod store;
+mod worker;
 
 ::pgrx::pg_module_magic!(name, version);
 
@@ -32,7 +33,13 @@ pub mod pg_test {
 
     #[must_use]
     pub fn postgresql_conf_options() -> Vec<&'static str> {
-        vec![]
+        // The background worker serves its own database in tests (pgrx-tests/worker.rs), so
+        // it never touches the #[pg_test]s' database.
+        vec![
+            "shared_preload_libraries = 'event_processor'",
+            "event_processor.worker_database = 'ep_worker'",
+            "event_processor.worker_naptime = 100",
+        ]
     }
 }
 
@@ -40,4 +47,5 @@ pub mod pg_test {
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     settings::register();
+    worker::register();
 }

@@ -26,6 +26,11 @@ extension_sql_file!(
     ]
 );
 extension_sql_file!(
+    "../sql/status.sql",
+    name = "status",
+    requires = ["bookkeeping"]
+);
+extension_sql_file!(
     "../sql/indexer_tables.sql",
     name = "indexer_tables",
     requires = ["processing"]

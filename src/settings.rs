@@ -2,6 +2,7 @@
 
 use crate::protocol::Settings;
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
+use std::ffi::CString;
 
 /// Process a block inside the indexer's transaction when its row is inserted.
 pub static TRIGGER_ENABLED: GucSetting<bool> = GucSetting::<bool>::new(true);
@@ -13,11 +14,63 @@ pub static STRICT: GucSetting<bool> = GucSetting::<bool>::new(false);
 /// have happened), three hours at 6 s.
 pub static FINALITY_DEPTH: GucSetting<i32> = GucSetting::<i32>::new(2000);
 
+/// The background worker (when preloaded): on/off, its database, nap time, batch size.
+pub static WORKER_ENABLED: GucSetting<bool> = GucSetting::<bool>::new(true);
+pub static WORKER_DATABASE: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"postgres"));
+pub static WORKER_NAPTIME_MS: GucSetting<i32> = GucSetting::<i32>::new(1000);
+pub static WORKER_MAX_BLOCKS: GucSetting<i32> = GucSetting::<i32>::new(1000);
+/// Seconds before the postmaster restarts a worker that exited or crashed.
+pub const WORKER_RESTART_SECONDS: u64 = 2;
+
+pub fn worker_database() -> String {
+    WORKER_DATABASE
+        .get()
+        .and_then(|c| c.into_string().ok())
+        .unwrap_or_else(|| "postgres".into())
+}
+
 pub fn finality_depth() -> u64 {
     FINALITY_DEPTH.get().max(1) as u64
 }
 
 pub fn register() {
+    GucRegistry::define_bool_guc(
+        c"event_processor.worker_enabled",
+        c"Whether the background worker applies pending blocks (needs shared_preload_libraries).",
+        c"Off: the worker idles; reload the configuration to change it.",
+        &WORKER_ENABLED,
+        GucContext::Sighup,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"event_processor.worker_database",
+        c"The database (with the indexer's tables and the extension) the background worker serves.",
+        c"Changing it needs a server restart.",
+        &WORKER_DATABASE,
+        GucContext::Postmaster,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"event_processor.worker_naptime",
+        c"How long the background worker sleeps when there is nothing to do.",
+        c"",
+        &WORKER_NAPTIME_MS,
+        10,
+        3_600_000,
+        GucContext::Sighup,
+        GucFlags::UNIT_MS,
+    );
+    GucRegistry::define_int_guc(
+        c"event_processor.worker_max_blocks",
+        c"How many blocks the background worker applies per wake-up (one transaction each).",
+        c"",
+        &WORKER_MAX_BLOCKS,
+        1,
+        i32::MAX,
+        GucContext::Sighup,
+        GucFlags::default(),
+    );
     GucRegistry::define_int_guc(
         c"event_processor.finality_depth",
         c"How many blocks below the newest applied block keep their revert journal.",

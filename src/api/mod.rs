@@ -1,4 +1,5 @@
 mod decode;
 mod error;
 pub mod process;
+pub(crate) use process::with_processor;
 pub mod revert;

@@ -18,7 +18,7 @@ use pgrx::AnyNumeric;
 /// * `enable_seqscan = off`: the kept plans are made while the state tables are young and
 ///   small, and a sequential scan chosen then is kept as the table grows, turning key
 ///   lookups quadratic. Every statement here has an index path.
-pub(super) fn with_processor<R>(
+pub(crate) fn with_processor<R>(
     f: impl FnOnce(&mut Processor) -> Result<R, ProcessorError>,
 ) -> Result<R, ProcessorError> {
     // SAFETY: backend GUC calls inside a transaction; the nest level is closed below, or by

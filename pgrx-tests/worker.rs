@@ -1,0 +1,166 @@
+//! The background worker, preloaded in the test cluster and serving database `ep_worker`
+//! (see `pg_test::postgresql_conf_options`). Committed data only: plain #[test]s over libpq.
+
+use super::client::{client_dump, connect, count, fresh_database};
+use crate::protocol::{apply_rows, MemoryStore, Settings};
+use crate::synth::{ChainConfig, RoundAddressing, Simulator, SynthBlock};
+use postgres::Client;
+use std::time::{Duration, Instant};
+
+fn insert_block(db: &mut Client, block: &SynthBlock) {
+    let mut tx = db.transaction().unwrap();
+    for e in &block.events {
+        tx.execute(
+            "INSERT INTO events VALUES ($1, $2::text::numeric, $3, $4, $5, $6::text[], $7::text[], $8, $9)",
+            &[&e.event_nonce, &e.block_number.to_string(), &e.block_hash, &e.vault_address, &e.event_name, &e.keys, &e.data, &e.transaction_hash, &e.from_address],
+        )
+        .unwrap();
+    }
+    tx.execute(
+        "INSERT INTO starknet_blocks VALUES ($1::text::numeric, $2, $3, $4::text::numeric, 'MINED')",
+        &[&block.number.to_string(), &block.hash, &block.parent_hash, &block.timestamp.to_string()],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+}
+
+/// status(): (blocks behind, newest applied block, worker pid, state, last error).
+fn status(db: &mut Client) -> (i64, Option<String>, Option<i32>, String, Option<String>) {
+    let row = db
+        .query_one(
+            "SELECT coalesce(blocks_behind, 0), newest_applied_block::text, worker_pid, worker_state, last_error
+               FROM event_processor.status()",
+            &[],
+        )
+        .unwrap();
+    (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4))
+}
+
+/// Polls status() until `done` holds; returns the largest lag seen on the way.
+fn wait_for(
+    db: &mut Client,
+    what: &str,
+    done: impl Fn(&(i64, Option<String>, Option<i32>, String, Option<String>)) -> bool,
+) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut most_behind = 0;
+    loop {
+        let s = status(db);
+        most_behind = most_behind.max(s.0);
+        if done(&s) {
+            return most_behind;
+        }
+        assert!(Instant::now() < deadline, "{what}: worker status {s:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn worker_catches_up_survives_termination_and_reports_errors() {
+    let mut db = fresh_database("ep_worker");
+    db.batch_execute(
+        "CREATE EXTENSION event_processor;
+         SELECT event_processor.create_indexer_tables(with_from_address => true);
+         ALTER DATABASE ep_worker SET event_processor.trigger_enabled = off",
+    )
+    .unwrap();
+    let port: i32 = db
+        .query_one("SELECT current_setting('port')::int", &[])
+        .unwrap()
+        .get(0);
+    let mut db = connect("ep_worker", port as u16);
+
+    let cfg = ChainConfig {
+        seed: 31,
+        vaults: 3,
+        lps_per_vault: 5,
+        bidders_per_vault: 4,
+        blocks: 260,
+        max_events_per_block: 6,
+        addressing: RoundAddressing::FromAddress,
+        first_block: 7000,
+    };
+    let (blocks, _) = Simulator::generate(cfg);
+    let mut pure = MemoryStore::default();
+    for block in &blocks {
+        apply_rows(&mut pure, block.events.clone(), Settings::default()).unwrap();
+    }
+
+    // 200 blocks with the trigger path off: the worker applies them, in order.
+    for block in &blocks[..200] {
+        insert_block(&mut db, block);
+    }
+    let last = blocks[199].number.to_string();
+    let most_behind = wait_for(&mut db, "first 200 blocks", |s| {
+        s.0 == 0 && s.1.as_deref() == Some(last.as_str())
+    });
+    assert!(
+        most_behind > 0,
+        "status() showed a lag while the worker caught up"
+    );
+    let (_, _, pid, state, error) = status(&mut db);
+    assert!(
+        pid.is_some() && error.is_none(),
+        "{pid:?} {state} {error:?}"
+    );
+    let mut by_hand = MemoryStore::default();
+    for block in &blocks[..200] {
+        apply_rows(&mut by_hand, block.events.clone(), Settings::default()).unwrap();
+    }
+    assert_eq!(
+        client_dump(&mut db),
+        by_hand.dump(),
+        "the worker's state equals processing by hand"
+    );
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT blocks_applied FROM event_processor.worker_status"
+        ),
+        200
+    );
+
+    // Terminated in the middle of a catch-up: restarted, nothing lost, nothing applied twice.
+    for block in &blocks[200..] {
+        insert_block(&mut db, block);
+    }
+    db.batch_execute(&format!("SELECT pg_terminate_backend({})", pid.unwrap()))
+        .unwrap();
+    let last = blocks[259].number.to_string();
+    wait_for(&mut db, "restart and finish", |s| {
+        s.0 == 0 && s.1.as_deref() == Some(last.as_str()) && s.2.is_some() && s.2 != pid
+    });
+    assert_eq!(client_dump(&mut db), pure.dump());
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM event_processor.applied_blocks"
+        ),
+        260
+    );
+
+    // A bad block: recorded as the last error, left pending, the worker keeps running.
+    let bad_hash = "0xbad";
+    db.batch_execute(&format!(
+        "BEGIN;
+         INSERT INTO events VALUES (1, 7261, '{bad_hash}', '0x7a0000000000', 'Deposit', ARRAY['{}', '0xa1'], ARRAY['0xzz'], '0x1', NULL);
+         INSERT INTO starknet_blocks VALUES (7261, '{bad_hash}', '{}', 1, 'MINED');
+         COMMIT;",
+        crate::codec::EventKind::Deposit.selector().to_hex_string(),
+        blocks[259].hash
+    ))
+    .unwrap();
+    wait_for(&mut db, "error reported", |s| {
+        s.3 == "error" && s.4.is_some()
+    });
+    let (behind, _, pid_now, _, error) = status(&mut db);
+    assert_eq!(behind, 1);
+    assert!(pid_now.is_some(), "still running");
+    let error = error.unwrap();
+    assert!(error.starts_with("block 7261 (0xbad), vault 0x7a0000000000, event nonce 1 (Deposit): Deposit: expected 6 data felts"), "{error}");
+    let metrics: (i64, i32, i32) = {
+        let row = db.query_one("SELECT blocks_behind::bigint, worker_up, worker_in_error FROM event_processor.metrics", &[]).unwrap();
+        (row.get(0), row.get(1), row.get(2))
+    };
+    assert_eq!(metrics, (1, 1, 1));
+}

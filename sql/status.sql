@@ -1,0 +1,62 @@
+-- status() and the metrics view: what an operator (or a Prometheus exporter's custom query)
+-- needs to see whether the processor keeps up. Cheap: index lookups only.
+
+CREATE FUNCTION event_processor.status(
+    OUT newest_indexed_block numeric,
+    OUT newest_applied_block numeric,
+    OUT blocks_behind bigint,
+    OUT worker_pid integer,
+    OUT worker_state text,
+    OUT worker_started_at timestamptz,
+    OUT worker_last_wakeup timestamptz,
+    OUT blocks_applied bigint,
+    OUT events_applied bigint,
+    OUT blocks_reverted bigint,
+    OUT events_reverted bigint,
+    OUT last_error text,
+    OUT last_error_at text,
+    OUT last_error_time timestamptz)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    SELECT max(a.block_number) INTO newest_applied_block FROM event_processor.applied_blocks a;
+    IF to_regclass('public.starknet_blocks') IS NOT NULL THEN
+        EXECUTE 'SELECT max(block_number) FROM public.starknet_blocks WHERE status = ''MINED'''
+           INTO newest_indexed_block;
+        EXECUTE 'SELECT count(*) FROM public.starknet_blocks
+                  WHERE status = ''MINED'' AND block_number > coalesce($1, -1)'
+           INTO blocks_behind USING newest_applied_block;
+    END IF;
+    SELECT w.pid, w.state, w.started_at, w.last_wakeup, w.blocks_applied, w.events_applied,
+           w.blocks_reverted, w.events_reverted, w.last_error, w.last_error_at, w.last_error_time
+      INTO worker_pid, worker_state, worker_started_at, worker_last_wakeup, blocks_applied,
+           events_applied, blocks_reverted, events_reverted, last_error, last_error_at,
+           last_error_time
+      FROM event_processor.worker_status w;
+    -- The row outlives the process: trust it only while that process is the worker.
+    IF NOT EXISTS (SELECT 1 FROM pg_stat_activity s
+                    WHERE s.pid = worker_pid AND s.backend_type = 'event_processor worker') THEN
+        worker_pid := NULL;
+        worker_state := 'not running';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION event_processor.status() IS
+'Newest indexed and applied blocks, blocks behind, the background worker''s pid, state, counters since it started, and its last error.';
+
+-- One row of numbers, for a Prometheus exporter's custom queries (gauges and counters).
+CREATE VIEW event_processor.metrics AS
+SELECT coalesce(s.newest_indexed_block, 0) AS newest_indexed_block,
+       coalesce(s.newest_applied_block, 0) AS newest_applied_block,
+       coalesce(s.blocks_behind, 0) AS blocks_behind,
+       (s.worker_pid IS NOT NULL)::int AS worker_up,
+       (s.worker_state = 'error')::int AS worker_in_error,
+       s.blocks_applied AS blocks_applied_total,
+       s.events_applied AS events_applied_total,
+       s.blocks_reverted AS blocks_reverted_total,
+       s.events_reverted AS events_reverted_total,
+       coalesce(extract(epoch FROM now() - s.worker_last_wakeup), -1) AS seconds_since_worker_wakeup,
+       (SELECT count(*) FROM event_processor.journal) AS journal_rows
+  FROM event_processor.status() s;

@@ -1,0 +1,267 @@
+//! The background worker (loaded through shared_preload_libraries): applies whatever the
+//! trigger path left pending, one block per transaction, and keeps up afterwards.
+//!
+//! Each wake-up: revert applied blocks that left the chain (newest first), apply pending
+//! MINED blocks in chain order (at most `max_blocks_per_wakeup`), then pending driver events.
+//! Every unit of work is its own transaction and takes the processors' advisory lock, so the
+//! trigger path, manual calls and the worker never apply a block twice.
+
+mod status;
+
+use crate::processor::{process_next_driver_event, Processor, ProcessorError};
+use crate::settings;
+use pgrx::bgworkers::{BackgroundWorker, BackgroundWorkerBuilder, SignalWakeFlags};
+use pgrx::prelude::*;
+use std::time::{Duration, Instant};
+
+use status::{record_error, WorkerCounters};
+
+const NAME: &str = "event_processor worker";
+
+/// SIGTERM seen. pgrx's `sigterm_received()` clears its flag when read, so the first
+/// sighting is kept here for every later check (between blocks, and in the main loop).
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn stopping() -> bool {
+    use std::sync::atomic::Ordering;
+    if BackgroundWorker::sigterm_received() {
+        STOPPING.store(true, Ordering::SeqCst);
+    }
+    STOPPING.load(Ordering::SeqCst)
+}
+
+/// Registers the worker; only possible while shared_preload_libraries is processed.
+pub fn register() {
+    if !unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
+        return;
+    }
+    BackgroundWorkerBuilder::new(NAME)
+        .set_function("event_processor_worker_main")
+        .set_library("event_processor")
+        .enable_spi_access()
+        // Restarted after a crash, a failed connection (database not created yet) or
+        // pg_terminate_backend (which exits non-zero on purpose, below).
+        .set_restart_time(Some(Duration::from_secs(settings::WORKER_RESTART_SECONDS)))
+        .load();
+}
+
+/// Runs `f` as its own transaction: committed on `Ok`, rolled back on `Err` or on an ERROR
+/// (which pgrx turns into a panic after flushing PostgreSQL's error state).
+fn in_transaction<R>(f: impl FnOnce() -> Result<R, String>) -> Result<R, String> {
+    unsafe {
+        pg_sys::SetCurrentStatementStartTimestamp();
+        pg_sys::StartTransactionCommand();
+        pg_sys::PushActiveSnapshot(pg_sys::GetTransactionSnapshot());
+    }
+    let result = PgTryBuilder::new(std::panic::AssertUnwindSafe(f))
+        .catch_others(|caught| Err(describe(caught)))
+        .execute();
+    unsafe {
+        if result.is_ok() {
+            pg_sys::PopActiveSnapshot();
+            pg_sys::CommitTransactionCommand();
+        } else {
+            // As PostgresMain does after an error: release locks, snapshots and memory.
+            pg_sys::AbortCurrentTransaction();
+            pg_sys::MemoryContextSwitchTo(pg_sys::TopMemoryContext);
+        }
+    }
+    result
+}
+
+fn describe(caught: pg_sys::panic::CaughtError) -> String {
+    match caught {
+        pg_sys::panic::CaughtError::PostgresError(report)
+        | pg_sys::panic::CaughtError::ErrorReport(report) => report.message().to_string(),
+        pg_sys::panic::CaughtError::RustPanic { ereport, .. } => ereport.message().to_string(),
+    }
+}
+
+fn with_processor<R>(
+    f: impl FnOnce(&mut Processor) -> Result<R, ProcessorError>,
+) -> Result<R, String> {
+    in_transaction(|| crate::api::with_processor(f).map_err(|e| e.to_string()))
+}
+
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub extern "C-unwind" fn event_processor_worker_main(_arg: pg_sys::Datum) {
+    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
+    let database = settings::worker_database();
+    // FATAL (and a restart after WORKER_RESTART_SECONDS) if the database does not exist yet.
+    BackgroundWorker::connect_worker_to_spi(Some(&database), None);
+    log!("{NAME} started in database {database}");
+    let mut counters = WorkerCounters::default();
+    let mut announced = false;
+    loop {
+        if BackgroundWorker::sighup_received() {
+            // Reload outside the signal handler.
+            unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
+        }
+        if settings::WORKER_ENABLED.get() && installed() {
+            if !announced {
+                announced = in_transaction(|| status::started().map_err(|e| e.to_string())).is_ok();
+            }
+            wake_up(&mut counters);
+        }
+        if stopping() {
+            break;
+        }
+        let nap = Duration::from_millis(settings::WORKER_NAPTIME_MS.get().max(10) as u64);
+        // false: SIGTERM arrived while waiting (or the postmaster died).
+        if !BackgroundWorker::wait_latch(Some(nap)) || stopping() {
+            break;
+        }
+    }
+    let _ = in_transaction(|| status::set_state("stopped").map_err(|e| e.to_string()));
+    log!("{NAME} stopping at a block boundary");
+    // Exit non-zero so that the postmaster restarts a worker that pg_terminate_backend
+    // stopped; at server shutdown it is not restarted anyway.
+    unsafe { pg_sys::proc_exit(1) };
+}
+
+/// Whether the extension is installed in this database (the worker may start before it).
+fn installed() -> bool {
+    in_transaction(|| {
+        Ok(Spi::get_one::<bool>(
+            "SELECT to_regclass('event_processor.worker_status') IS NOT NULL
+                AND to_regclass('public.starknet_blocks') IS NOT NULL
+                AND to_regclass('public.events') IS NOT NULL",
+        )
+        .ok()
+        .flatten()
+        .unwrap_or(false))
+    })
+    .unwrap_or(false)
+}
+
+/// Hashes returned by `sql` (one text column), read in their own transaction.
+fn hashes(sql: &str, limit: i32) -> Vec<String> {
+    in_transaction(|| {
+        Ok(Spi::connect(|client| {
+            client
+                .select(sql, None, &[limit.into()])
+                .map(|rows| {
+                    rows.filter_map(|r| r.get::<String>(1).ok().flatten())
+                        .collect()
+                })
+                .unwrap_or_default()
+        }))
+    })
+    .unwrap_or_default()
+}
+
+/// MINED blocks above the newest applied one, in chain order. Blocks below it that were never
+/// applied are left alone: applying them now would be out of order.
+fn pending_blocks(limit: i32) -> Vec<String> {
+    hashes(
+        "SELECT b.block_hash::text FROM public.starknet_blocks b
+          WHERE b.status = 'MINED'
+            AND b.block_number > coalesce((SELECT max(block_number) FROM event_processor.applied_blocks), -1)
+          ORDER BY b.block_number LIMIT $1",
+        limit,
+    )
+}
+
+/// Applied blocks whose row is no longer a MINED block (REVERTED while the trigger path was
+/// off, deleted, or re-used for another hash), newest first.
+fn left_chain() -> Vec<String> {
+    hashes(
+        "SELECT a.block_hash::text FROM event_processor.applied_blocks a
+          WHERE NOT EXISTS (SELECT 1 FROM public.starknet_blocks b
+                             WHERE b.block_hash = a.block_hash AND b.status = 'MINED')
+          ORDER BY a.block_number DESC LIMIT $1",
+        1000,
+    )
+}
+
+fn driver_queue_exists() -> bool {
+    !hashes(
+        "SELECT 'yes' WHERE to_regclass('public.driver_events') IS NOT NULL AND $1 > 0",
+        1,
+    )
+    .is_empty()
+}
+
+fn wake_up(counters: &mut WorkerCounters) {
+    let started = Instant::now();
+    let mut batch = WorkerCounters::default();
+    for hash in left_chain() {
+        if stopping() {
+            return;
+        }
+        let result = with_processor(|p| {
+            let outcomes = p.revert_left_chain(&hash)?;
+            let events = outcomes.iter().map(|o| o.events as i64).sum();
+            status::count(WorkerCounters {
+                blocks_reverted: outcomes.len() as i64,
+                events_reverted: events,
+                ..Default::default()
+            })?;
+            Ok(outcomes)
+        });
+        match result {
+            Ok(outcomes) => {
+                batch.blocks_reverted += outcomes.len() as i64;
+                batch.events_reverted += outcomes.iter().map(|o| o.events as i64).sum::<i64>();
+            }
+            Err(e) => return fail(&hash, e, counters, &batch),
+        }
+    }
+    let limit = settings::WORKER_MAX_BLOCKS.get().max(1);
+    for hash in pending_blocks(limit) {
+        if stopping() {
+            break;
+        }
+        let result = with_processor(|p| {
+            let outcome = p.process_block(&hash)?;
+            status::count(WorkerCounters {
+                blocks_applied: 1,
+                events_applied: outcome.report.applied as i64,
+                ..Default::default()
+            })?;
+            Ok(outcome)
+        });
+        match result {
+            Ok(outcome) if !outcome.already_applied => {
+                batch.blocks_applied += 1;
+                batch.events_applied += outcome.report.applied as i64;
+                for w in &outcome.report.warnings {
+                    pgrx::warning!("{NAME}: {w}");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => return fail(&hash, e, counters, &batch),
+        }
+    }
+    if driver_queue_exists() {
+        while !stopping() {
+            match with_processor(process_next_driver_event) {
+                Ok(Some(outcome)) => log!("{NAME}: {}", outcome.summary),
+                Ok(None) => break,
+                Err(e) => return fail("driver event", e, counters, &batch),
+            }
+        }
+    }
+    counters.add(&batch);
+    let _ = in_transaction(|| status::set_state("idle").map_err(|e| e.to_string()));
+    if batch.blocks_applied + batch.blocks_reverted > 0 {
+        let seconds = started.elapsed().as_secs_f64();
+        log!(
+            "{NAME}: applied {} blocks ({} events), reverted {} blocks in {:.3} s ({:.0} events/s)",
+            batch.blocks_applied,
+            batch.events_applied,
+            batch.blocks_reverted,
+            seconds,
+            batch.events_applied as f64 / seconds.max(1e-9)
+        );
+    }
+}
+
+/// A failure stops the wake-up: the block stays pending (nothing of it was committed), the
+/// error is logged and recorded for status(), and the next wake-up retries.
+fn fail(at: &str, error: String, counters: &mut WorkerCounters, batch: &WorkerCounters) {
+    counters.add(batch);
+    pgrx::warning!("{NAME}: {at}: {error}");
+    let _ = in_transaction(|| record_error(at, &error).map_err(|e| e.to_string()));
+}

@@ -1,0 +1,65 @@
+//! The worker's row in `event_processor.worker_status`, read by `event_processor.status()`
+//! and the `event_processor.metrics` view. Counters are since the worker (re)started; each
+//! block's count commits with the block.
+
+use pgrx::prelude::*;
+use pgrx::spi::SpiResult;
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WorkerCounters {
+    pub blocks_applied: i64,
+    pub events_applied: i64,
+    pub blocks_reverted: i64,
+    pub events_reverted: i64,
+}
+
+impl WorkerCounters {
+    pub fn add(&mut self, other: &WorkerCounters) {
+        self.blocks_applied += other.blocks_applied;
+        self.events_applied += other.events_applied;
+        self.blocks_reverted += other.blocks_reverted;
+        self.events_reverted += other.events_reverted;
+    }
+}
+
+/// This process is the worker now: pid, start time, counters back to zero.
+pub fn started() -> SpiResult<()> {
+    Spi::run(
+        "UPDATE event_processor.worker_status SET pid = pg_backend_pid(), state = 'idle',
+                started_at = now(), blocks_applied = 0, events_applied = 0,
+                blocks_reverted = 0, events_reverted = 0",
+    )
+}
+
+pub fn set_state(state: &str) -> SpiResult<()> {
+    Spi::run_with_args(
+        "UPDATE event_processor.worker_status SET state = $1, last_wakeup = now()
+          WHERE pid = pg_backend_pid() AND (state IS DISTINCT FROM $1 OR last_wakeup < now() - interval '10 seconds')",
+        &[state.into()],
+    )
+}
+
+/// Adds to the counters, in the transaction of the work counted.
+pub fn count(c: WorkerCounters) -> Result<(), crate::processor::ProcessorError> {
+    Spi::run_with_args(
+        "UPDATE event_processor.worker_status SET state = 'catching up', last_wakeup = now(),
+                blocks_applied = blocks_applied + $1, events_applied = events_applied + $2,
+                blocks_reverted = blocks_reverted + $3, events_reverted = events_reverted + $4",
+        &[
+            c.blocks_applied.into(),
+            c.events_applied.into(),
+            c.blocks_reverted.into(),
+            c.events_reverted.into(),
+        ],
+    )
+    .map_err(|e| crate::protocol::StoreError(e.to_string()).into())
+}
+
+/// Remembers the last failure (the work itself was rolled back and will be retried).
+pub fn record_error(at: &str, error: &str) -> SpiResult<()> {
+    Spi::run_with_args(
+        "UPDATE event_processor.worker_status SET state = 'error', last_error = $2,
+                last_error_at = $1, last_error_time = now()",
+        &[at.into(), error.into()],
+    )
+}
