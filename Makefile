@@ -4,7 +4,7 @@ PG_CONFIG  ?= /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config
 SETUP_STAMP = target/.setup-done
 CARGO      ?= cargo
 
-.PHONY: setup test test-pure test-pg install demo bench fmt lint clean
+.PHONY: setup test test-pure test-pg test-worker-crash install demo bench fmt lint clean
 
 ## setup: install Debian packages, sudo, cargo-pgrx 0.18.1, and `cargo pgrx init` (idempotent)
 setup:
@@ -15,9 +15,9 @@ $(SETUP_STAMP): scripts/setup.sh
 	bash scripts/setup.sh
 	@mkdir -p target && touch $(SETUP_STAMP)
 
-## test: every test, pure Rust (tests/) and in-database (pgrx-tests/): `cargo pgrx test`
-## runs both, so this is test-pg.
-test: $(SETUP_STAMP) test-pg
+## test: every test: pure Rust (tests/) and in-database (pgrx-tests/), both run by
+## `cargo pgrx test`, then the worker's crash test on a cluster of its own
+test: $(SETUP_STAMP) test-pg test-worker-crash
 
 ## test-pure: the pure-Rust tests in tests/ (no database)
 test-pure: $(SETUP_STAMP)
@@ -26,6 +26,10 @@ test-pure: $(SETUP_STAMP)
 ## test-pg: the in-database tests in pgrx-tests/ (throw-away cluster run as `postgres`)
 test-pg: $(SETUP_STAMP)
 	bash scripts/pgrx-test.sh
+
+## test-worker-crash: the background worker under SIGKILL and a hard server stop (own cluster)
+test-worker-crash: $(SETUP_STAMP)
+	bash scripts/worker-crash-test.sh
 
 ## install: build (release) and install the extension into the local PostgreSQL $(PG_MAJOR)
 install: $(SETUP_STAMP)

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The background worker under crashes, on a cluster of its own (a hard kill resets every
+# connection of a server, so this cannot share the test harness's cluster):
+#   1. a synthetic chain is inserted with the trigger path off; the worker catches up;
+#   2. after 300 blocks its process is killed with SIGKILL (the postmaster resets the server);
+#   3. after 800 blocks the whole server is stopped hard (pg_ctl -m immediate) and started;
+#   4. the worker finishes; every state table must equal a second database where the same
+#      chain was processed by hand, and every event must have been applied exactly once.
+# Exit status 0 on success. Part of `make test`.
+set -euo pipefail
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cluster.sh"
+BLOCKS="${BLOCKS:-1500}"
+EXTRA_CONF="shared_preload_libraries = 'event_processor'
+event_processor.worker_database = 'demo'
+event_processor.worker_naptime = 100
+event_processor.worker_max_blocks = 50"
+
+install_extension
+start_cluster
+CHAIN="$DIR/chain"
+(cd "$CRATE_DIR" && cargo run --quiet --bin synth-chain -- "$CHAIN" 5 4 20 10 "$BLOCKS" 10 2>/dev/null)
+chmod -R a+rX "$CHAIN"
+
+fail() { echo "worker-crash-test: FAILED: $*" >&2; exit 1; }
+q() { "${PSQL[@]}" -At -c "$1"; }
+wait_until() { # SQL returning true, seconds, what
+  local deadline=$((SECONDS + $2))
+  until [ "$(q "$1" 2>/dev/null || true)" = t ]; do
+    [ $SECONDS -lt $deadline ] || fail "$3 (timed out)"
+    sleep 0.2
+  done
+}
+applied="SELECT count(*) FROM event_processor.applied_blocks"
+
+"${PSQL[@]}" -d postgres -c "CREATE DATABASE byhand"
+for db in demo byhand; do
+  "${PSQL[@]}" -d "$db" <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION event_processor;
+SELECT event_processor.create_indexer_tables(with_from_address => true);
+ALTER DATABASE $db SET event_processor.trigger_enabled = off;
+SQL
+done
+
+log "inserting $BLOCKS blocks with the trigger path off; the worker catches up"
+"${PSQL[@]}" -c "\\copy starknet_blocks FROM '$CHAIN/blocks.tsv'" -c "\\copy events FROM '$CHAIN/events.tsv'"
+wait_until "SELECT ($applied) >= 300" 120 "the worker applied 300 blocks"
+pid="$(q "SELECT worker_pid FROM event_processor.status()")"
+[ -n "$pid" ] || fail "no worker pid"
+log "SIGKILL to the worker (pid $pid) after $(q "$applied") blocks"
+kill -9 "$pid"
+wait_until "SELECT ($applied) >= 800" 180 "the restarted worker applied 800 blocks"
+log "server stopped hard (pg_ctl -m immediate) after $(q "$applied") blocks, then started"
+as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -m immediate -w stop >/dev/null
+as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w start >/dev/null
+wait_until "SELECT blocks_behind = 0 FROM event_processor.status()" 300 "the worker finished"
+
+log "processing the same chain by hand in a second database"
+"${PSQL[@]}" -d byhand -c "\\copy starknet_blocks FROM '$CHAIN/blocks.tsv'" -c "\\copy events FROM '$CHAIN/events.tsv'"
+{ echo "SET client_min_messages = warning;"; cut -f2 "$CHAIN/blocks.tsv" | sed "s/.*/SELECT event_processor.process_block('&');/"; } > "$DIR/byhand.sql"
+"${PSQL[@]}" -d byhand -q -o /dev/null -f "$DIR/byhand.sql"
+
+digest() { # every state table, every row, every column
+  "${PSQL[@]}" -d "$1" -At -c "SELECT string_agg(t, ' ' ORDER BY t) FROM (
+      SELECT 'VaultStates:' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM public.\"VaultStates\" x
+      UNION ALL SELECT 'LP:' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM public.\"Liquidity_Providers\" x
+      UNION ALL SELECT 'LPH:' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM public.\"Liquidity_Providers_Historic\" x
+      UNION ALL SELECT 'VH:' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM public.\"Vault_Historic\" x
+      UNION ALL SELECT 'Rounds:' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM public.\"Option_Rounds\" x
+      UNION ALL SELECT 'Queued:' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM public.\"Queued_Liquidity\" x
+      UNION ALL SELECT 'Buyers:' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM public.\"Option_Buyers\" x
+      UNION ALL SELECT 'Bids:' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM public.\"Bids\" x
+      UNION ALL SELECT 'Deposits:' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM event_processor.lp_round_deposits x
+    ) s(t)"
+}
+worker_digest="$(digest demo)"
+hand_digest="$(digest byhand)"
+[ "$worker_digest" = "$hand_digest" ] || fail "state differs: worker $worker_digest vs by hand $hand_digest"
+events="$(q "SELECT count(*) FROM events")"
+applied_events="$(q "SELECT count(*) FROM event_processor.applied_events")"
+[ "$events" = "$applied_events" ] || fail "$applied_events of $events events applied"
+blocks_applied="$(q "$applied")"
+[ "$blocks_applied" = "$BLOCKS" ] || fail "$blocks_applied of $BLOCKS blocks applied"
+restarts="$(grep -c 'event_processor worker started' "$DIR/server.log" || true)"
+log "worker-crash-test: OK: $BLOCKS blocks, $events events, each applied once, state equal to processing by hand; the worker started $restarts times in the log"
