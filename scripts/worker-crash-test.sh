@@ -84,3 +84,20 @@ blocks_applied="$(q "$applied")"
 [ "$blocks_applied" = "$BLOCKS" ] || fail "$blocks_applied of $BLOCKS blocks applied"
 restarts="$(grep -c 'event_processor worker started' "$DIR/server.log" || true)"
 log "worker-crash-test: OK: $BLOCKS blocks, $events events, each applied once, state equal to processing by hand; the worker started $restarts times in the log"
+
+# Without preloading (no worker): the library must load in a normal backend too. Defining the
+# worker's postmaster-context setting there would be FATAL.
+log "the same server without shared_preload_libraries: CREATE EXTENSION and a block by hand"
+as_pg sed -i '/^shared_preload_libraries/d' "$DIR/data/postgresql.conf"
+as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w restart -m fast >/dev/null
+"${PSQL[@]}" -d postgres -c "CREATE DATABASE plain" >/dev/null
+plain="$("${PSQL[@]}" -d plain -At <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION event_processor;
+SELECT event_processor.create_indexer_tables();
+INSERT INTO starknet_blocks VALUES (1, '0x1', '0x0', 1, 'MINED');
+SELECT newest_applied_block || ' ' || worker_state FROM event_processor.status();
+SQL
+)"
+[ "$(echo "$plain" | tail -1)" = "1 not running" ] || fail "without preloading: $plain"
+log "worker-crash-test: OK without preloading too (block applied by the trigger path, no worker)"

@@ -35,6 +35,18 @@ pub fn finality_depth() -> u64 {
 }
 
 pub fn register() {
+    // A postmaster-context setting can only be defined while shared_preload_libraries is
+    // processed (defining it later is FATAL); without preloading there is no worker anyway.
+    if unsafe { pgrx::pg_sys::process_shared_preload_libraries_in_progress } {
+        GucRegistry::define_string_guc(
+            c"event_processor.worker_database",
+            c"The database (with the indexer's tables and the extension) the background worker serves.",
+            c"Changing it needs a server restart.",
+            &WORKER_DATABASE,
+            GucContext::Postmaster,
+            GucFlags::default(),
+        );
+    }
     GucRegistry::define_bool_guc(
         c"event_processor.worker_enabled",
         c"Whether the background worker applies pending blocks (needs shared_preload_libraries).",
@@ -43,14 +55,7 @@ pub fn register() {
         GucContext::Sighup,
         GucFlags::default(),
     );
-    GucRegistry::define_string_guc(
-        c"event_processor.worker_database",
-        c"The database (with the indexer's tables and the extension) the background worker serves.",
-        c"Changing it needs a server restart.",
-        &WORKER_DATABASE,
-        GucContext::Postmaster,
-        GucFlags::default(),
-    );
+
     GucRegistry::define_int_guc(
         c"event_processor.worker_naptime",
         c"How long the background worker sleeps when there is nothing to do.",

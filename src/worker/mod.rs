@@ -164,11 +164,13 @@ fn pending_blocks(limit: i32) -> Vec<String> {
 }
 
 /// Applied blocks whose row is no longer a MINED block (REVERTED while the trigger path was
-/// off, deleted, or re-used for another hash), newest first.
+/// off, deleted, or re-used for another hash), newest first. Only blocks that still have a
+/// journal can be reverted, so only those (about finality_depth of them) are checked.
 fn left_chain() -> Vec<String> {
     hashes(
         "SELECT a.block_hash::text FROM event_processor.applied_blocks a
-          WHERE NOT EXISTS (SELECT 1 FROM public.starknet_blocks b
+          WHERE NOT a.journal_pruned
+            AND NOT EXISTS (SELECT 1 FROM public.starknet_blocks b
                              WHERE b.block_hash = a.block_hash AND b.status = 'MINED')
           ORDER BY a.block_number DESC LIMIT $1",
         1000,
@@ -176,11 +178,15 @@ fn left_chain() -> Vec<String> {
 }
 
 fn driver_queue_exists() -> bool {
-    !hashes(
-        "SELECT 'yes' WHERE to_regclass('public.driver_events') IS NOT NULL AND $1 > 0",
-        1,
-    )
-    .is_empty()
+    in_transaction(|| {
+        Ok(
+            Spi::get_one::<bool>("SELECT to_regclass('public.driver_events') IS NOT NULL")
+                .ok()
+                .flatten()
+                .unwrap_or(false),
+        )
+    })
+    .unwrap_or(false)
 }
 
 fn wake_up(counters: &mut WorkerCounters) {
