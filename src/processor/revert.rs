@@ -96,14 +96,10 @@ impl Processor<'_, '_> {
             return Err(ProcessorError::JournalPruned {
                 number,
                 hash,
-                depth: self.settings_depth(),
+                depth: crate::settings::finality_depth(),
             });
         }
         self.replay_journal(number, hash)
-    }
-
-    fn settings_depth(&self) -> u64 {
-        crate::settings::finality_depth()
     }
 
     fn replay_journal(
@@ -205,10 +201,10 @@ impl Processor<'_, '_> {
     /// Deletes the journals of applied blocks deeper than the finality depth below `newest`.
     /// Returns how many blocks it pruned.
     pub fn prune_journal(&mut self, newest: u64) -> Result<usize, ProcessorError> {
-        let depth = self.settings_depth();
+        let depth = crate::settings::finality_depth();
         let pruned = self
             .store
-            .rows(Plan::PruneBlocks, texts_owned(newest, depth), read_text)?;
+            .rows(Plan::PruneBlocks, vec![t(newest), t(depth)], read_text)?;
         if !pruned.is_empty() {
             self.store.execute(
                 Plan::DeleteJournals,
@@ -221,8 +217,4 @@ impl Processor<'_, '_> {
     pub fn newest_applied(&mut self) -> Result<Option<u64>, ProcessorError> {
         self.one(Plan::NewestApplied, vec![], |c| c.u64())
     }
-}
-
-fn texts_owned(newest: u64, depth: u64) -> Vec<Option<String>> {
-    vec![t(newest), t(depth)]
 }

@@ -91,7 +91,6 @@ pub extern "C-unwind" fn event_processor_worker_main(_arg: pg_sys::Datum) {
     // FATAL (and a restart after WORKER_RESTART_SECONDS) if the database does not exist yet.
     BackgroundWorker::connect_worker_to_spi(Some(&database), None);
     log!("{NAME} started in database {database}");
-    let mut counters = WorkerCounters::default();
     let mut announced = false;
     loop {
         if BackgroundWorker::sighup_received() {
@@ -102,7 +101,7 @@ pub extern "C-unwind" fn event_processor_worker_main(_arg: pg_sys::Datum) {
             if !announced {
                 announced = in_transaction(|| status::started().map_err(|e| e.to_string())).is_ok();
             }
-            wake_up(&mut counters);
+            wake_up();
         }
         if stopping() {
             break;
@@ -189,7 +188,7 @@ fn driver_queue_exists() -> bool {
     .unwrap_or(false)
 }
 
-fn wake_up(counters: &mut WorkerCounters) {
+fn wake_up() {
     let started = Instant::now();
     let mut batch = WorkerCounters::default();
     for hash in left_chain() {
@@ -211,7 +210,7 @@ fn wake_up(counters: &mut WorkerCounters) {
                 batch.blocks_reverted += outcomes.len() as i64;
                 batch.events_reverted += outcomes.iter().map(|o| o.events as i64).sum::<i64>();
             }
-            Err(e) => return fail(&hash, e, counters, &batch),
+            Err(e) => return fail(&hash, e),
         }
     }
     let limit = settings::WORKER_MAX_BLOCKS.get().max(1);
@@ -237,7 +236,7 @@ fn wake_up(counters: &mut WorkerCounters) {
                 }
             }
             Ok(_) => {}
-            Err(e) => return fail(&hash, e, counters, &batch),
+            Err(e) => return fail(&hash, e),
         }
     }
     if driver_queue_exists() {
@@ -245,11 +244,10 @@ fn wake_up(counters: &mut WorkerCounters) {
             match with_processor(process_next_driver_event) {
                 Ok(Some(outcome)) => log!("{NAME}: {}", outcome.summary),
                 Ok(None) => break,
-                Err(e) => return fail("driver event", e, counters, &batch),
+                Err(e) => return fail("driver event", e),
             }
         }
     }
-    counters.add(&batch);
     let _ = in_transaction(|| status::set_state("idle").map_err(|e| e.to_string()));
     if batch.blocks_applied + batch.blocks_reverted > 0 {
         let seconds = started.elapsed().as_secs_f64();
@@ -266,8 +264,7 @@ fn wake_up(counters: &mut WorkerCounters) {
 
 /// A failure stops the wake-up: the block stays pending (nothing of it was committed), the
 /// error is logged and recorded for status(), and the next wake-up retries.
-fn fail(at: &str, error: String, counters: &mut WorkerCounters, batch: &WorkerCounters) {
-    counters.add(batch);
+fn fail(at: &str, error: String) {
     pgrx::warning!("{NAME}: {at}: {error}");
     let _ = in_transaction(|| record_error(at, &error).map_err(|e| e.to_string()));
 }

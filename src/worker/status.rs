@@ -13,15 +13,6 @@ pub struct WorkerCounters {
     pub events_reverted: i64,
 }
 
-impl WorkerCounters {
-    pub fn add(&mut self, other: &WorkerCounters) {
-        self.blocks_applied += other.blocks_applied;
-        self.events_applied += other.events_applied;
-        self.blocks_reverted += other.blocks_reverted;
-        self.events_reverted += other.events_reverted;
-    }
-}
-
 /// This process is the worker now: pid, start time, counters back to zero.
 pub fn started() -> SpiResult<()> {
     Spi::run(
