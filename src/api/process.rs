@@ -43,10 +43,11 @@ pub(crate) fn with_processor<R>(
         debug_assert!(applied > 0, "{name:?} = {value:?} was not applied");
     }
     let result = Spi::connect(|client| {
-        f(&mut Processor::new(
-            SpiStore::new(client),
-            settings::processing(),
-        ))
+        let mut processor = Processor::new(SpiStore::new(client), settings::processing());
+        let result = f(&mut processor)?;
+        // Nothing cached may outlive the call: what a step left unflushed is written now.
+        processor.flush()?;
+        Ok(result)
     });
     unsafe { pg_sys::AtEOXact_GUC(true, level) };
     result
@@ -97,6 +98,22 @@ fn process_block_by_number(block_number: AnyNumeric) -> i32 {
         p.process_block(&block.hash)
     });
     finish_block(outcome, "process_block")
+}
+
+/// Applies up to `max_blocks` pending MINED blocks (above the newest applied one) in chain
+/// order, in the current transaction, writing their state changes as one set: the catch-up
+/// path the background worker takes. Returns the blocks and events applied.
+#[pg_extern(schema = "event_processor")]
+fn process_pending(
+    max_blocks: default!(i64, 1000),
+) -> TableIterator<'static, (name!(blocks_applied, i64), name!(events_applied, i64))> {
+    match with_processor(|p| p.process_pending(max_blocks.max(0))) {
+        Ok(batch) => {
+            report_warnings(&batch.warnings);
+            TableIterator::once((batch.blocks as i64, batch.events as i64))
+        }
+        Err(e) => raise(e, "process_pending"),
+    }
 }
 
 /// Called by the deferred trigger on starknet_blocks at the indexer's COMMIT.

@@ -44,7 +44,7 @@ pub fn process_next_driver_event(
     p.require_table("driver_events")?;
     p.lock()?;
     let Some(event) = p
-        .store
+        .db()
         .rows(Plan::NextDriverEvent, vec![], read_driver_event)?
         .into_iter()
         .next()
@@ -123,7 +123,7 @@ pub fn process_next_driver_event(
             outcome.unknown_type = true;
         }
     }
-    p.store.rows(
+    p.db().rows(
         Plan::MarkDriverEventProcessed,
         vec![Some(event.id.to_string())],
         read_text,

@@ -10,8 +10,8 @@ pub use driver::process_next_driver_event;
 pub use error::ProcessorError;
 pub use revert::RevertOutcome;
 
-use crate::protocol::StoreResult;
 use crate::protocol::{apply_rows, ApplyReport, EventError, EventRow, ProcessError, Settings};
+use crate::protocol::{CachedStore, StoreResult};
 use crate::store::{Columns, Plan, SpiStore};
 
 /// A `starknet_blocks` row.
@@ -96,9 +96,20 @@ fn checked_rows(raw: Vec<RawEventRow>) -> Result<Vec<EventRow>, ProcessorError> 
         .collect()
 }
 
+/// Processes blocks over a write-back cache of the state tables: handlers read and write the
+/// cache; `flush` writes what changed as sets. Everything else (blocks, ledger, journal
+/// replay) goes to the database directly.
 pub struct Processor<'a, 'conn> {
-    pub store: SpiStore<'a, 'conn>,
+    store: CachedStore<SpiStore<'a, 'conn>>,
     pub settings: Settings,
+}
+
+/// What applying a batch of pending blocks did.
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    pub blocks: usize,
+    pub events: usize,
+    pub warnings: Vec<crate::protocol::Warning>,
 }
 
 /// What processing one block did.
@@ -112,7 +123,27 @@ pub struct BlockOutcome {
 
 impl<'a, 'conn> Processor<'a, 'conn> {
     pub fn new(store: SpiStore<'a, 'conn>, settings: Settings) -> Self {
-        Processor { store, settings }
+        Processor {
+            store: CachedStore::new(store),
+            settings,
+        }
+    }
+
+    /// The database, for statements outside the state cache.
+    pub fn db(&mut self) -> &mut SpiStore<'a, 'conn> {
+        self.store.source()
+    }
+
+    /// Writes the cached changes (journal, state rows, ledger) as sets.
+    pub fn flush(&mut self) -> Result<(), ProcessorError> {
+        if self.store.has_changes() {
+            let changes = self.store.take_changes();
+            self.db().write_changes(changes)?;
+        } else {
+            // Rows read but not written: drop them, the next batch re-reads.
+            self.store.take_changes();
+        }
+        Ok(())
     }
 
     fn one<R>(
@@ -121,12 +152,12 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         args: Vec<Option<String>>,
         read: fn(&mut Columns) -> StoreResult<R>,
     ) -> Result<Option<R>, ProcessorError> {
-        Ok(self.store.rows(plan, args, read)?.into_iter().next())
+        Ok(self.db().rows(plan, args, read)?.into_iter().next())
     }
 
     /// Serialises processors (trigger path, manual calls, worker) for this transaction.
     pub fn lock(&mut self) -> Result<(), ProcessorError> {
-        self.store.rows(Plan::ProcessingLock, vec![], read_text)?;
+        self.db().rows(Plan::ProcessingLock, vec![], read_text)?;
         Ok(())
     }
 
@@ -158,6 +189,37 @@ impl<'a, 'conn> Processor<'a, 'conn> {
     /// Applies every canonical event of block `hash` and records the block as applied (spec
     /// §3.4). Parent before child; a block already applied is a no-op.
     pub fn process_block(&mut self, hash: &str) -> Result<BlockOutcome, ProcessorError> {
+        let outcome = self.apply_block(hash)?;
+        self.flush()?;
+        Ok(outcome)
+    }
+
+    /// Applies up to `limit` pending MINED blocks in chain order (see `Plan::PendingBlocks`),
+    /// writing their state changes once at the end: the catch-up path.
+    pub fn process_pending(&mut self, limit: i64) -> Result<BatchOutcome, ProcessorError> {
+        self.require_table("starknet_blocks")?;
+        self.lock()?;
+        let hashes = self.db().rows(
+            Plan::PendingBlocks,
+            vec![Some(limit.to_string())],
+            read_text,
+        )?;
+        let mut batch = BatchOutcome::default();
+        for hash in hashes {
+            let outcome = self.apply_block(&hash)?;
+            if !outcome.already_applied {
+                batch.blocks += 1;
+                batch.events += outcome.report.applied;
+                batch.warnings.extend(outcome.report.warnings);
+            }
+        }
+        self.flush()?;
+        Ok(batch)
+    }
+
+    /// `process_block` without the flush: the block's state changes stay in the cache, so a
+    /// batch of blocks is written with one set of statements (`flush`).
+    pub fn apply_block(&mut self, hash: &str) -> Result<BlockOutcome, ProcessorError> {
         self.require_table("starknet_blocks")?;
         self.require_table("events")?;
         self.lock()?;
@@ -198,13 +260,13 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         } else {
             Plan::EventsOfBlock
         };
-        let rows = checked_rows(self.store.rows(
+        let rows = checked_rows(self.db().rows(
             plan,
             vec![Some(hash.clone()), Some(number.to_string())],
             read_event,
         )?)?;
         outcome.report = apply_rows(&mut self.store, rows, self.settings)?;
-        self.store.rows(
+        self.db().rows(
             Plan::RecordBlock,
             vec![
                 Some(hash),
@@ -303,7 +365,9 @@ impl<'a, 'conn> Processor<'a, 'conn> {
             Some(lower.to_string()),
             upper.map(|u| u.to_string()),
         ];
-        let rows = checked_rows(self.store.rows(plan, args, read_event)?)?;
-        Ok(apply_rows(&mut self.store, rows, self.settings)?)
+        let rows = checked_rows(self.db().rows(plan, args, read_event)?)?;
+        let report = apply_rows(&mut self.store, rows, self.settings)?;
+        self.flush()?;
+        Ok(report)
     }
 }

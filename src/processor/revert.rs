@@ -75,7 +75,7 @@ impl Processor<'_, '_> {
                 ProcessorError::UnknownBlock(hash)
             });
         };
-        let above = self.store.rows(
+        let above = self.db().rows(
             Plan::AppliedAbove,
             vec![Some(number.to_string())],
             read_block_ref,
@@ -107,7 +107,7 @@ impl Processor<'_, '_> {
         number: u64,
         hash: String,
     ) -> Result<RevertOutcome, ProcessorError> {
-        let journal = self.store.rows(
+        let journal = self.db().rows(
             Plan::JournalOfBlock,
             vec![Some(hash.clone())],
             read_journal_row,
@@ -133,18 +133,18 @@ impl Processor<'_, '_> {
         let table = Table::from_name(&row.table)
             .ok_or_else(|| StoreError(format!("journal names unknown table {:?}", row.table)))?;
         let Some(before) = row.before else {
-            self.store.execute(
+            self.db().execute(
                 PlanKey::Table(table, TableOp::RestoreDelete),
                 texts(vec![Some(row.pk)]),
             )?;
             return Ok(());
         };
-        let updated = self.store.execute(
+        let updated = self.db().execute(
             PlanKey::Table(table, TableOp::RestoreUpdate),
             texts(vec![Some(before.clone())]),
         )?;
         if updated == 0 {
-            self.store.execute(
+            self.db().execute(
                 PlanKey::Table(table, TableOp::RestoreInsert),
                 texts(vec![Some(before)]),
             )?;
@@ -155,7 +155,7 @@ impl Processor<'_, '_> {
     /// Reverts applied blocks newest-first down to, not including, height `number`.
     pub fn revert_to(&mut self, number: u64) -> Result<Vec<RevertOutcome>, ProcessorError> {
         self.lock()?;
-        let above = self.store.rows(
+        let above = self.db().rows(
             Plan::AppliedAbove,
             vec![Some(number.to_string())],
             read_block_ref,
@@ -174,7 +174,7 @@ impl Processor<'_, '_> {
         let Some((number, _)) = self.applied_state(hash)? else {
             return Ok(vec![]);
         };
-        let above = self.store.rows(
+        let above = self.db().rows(
             Plan::AppliedAbove,
             vec![Some(number.to_string())],
             read_block_ref,
@@ -203,10 +203,10 @@ impl Processor<'_, '_> {
     pub fn prune_journal(&mut self, newest: u64) -> Result<usize, ProcessorError> {
         let depth = crate::settings::finality_depth();
         let pruned = self
-            .store
+            .db()
             .rows(Plan::PruneBlocks, vec![t(newest), t(depth)], read_text)?;
         if !pruned.is_empty() {
-            self.store.execute(
+            self.db().execute(
                 Plan::DeleteJournals,
                 vec![pgrx::datum::DatumWithOid::from(pruned.clone())],
             )?;

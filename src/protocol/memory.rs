@@ -2,11 +2,12 @@
 //! keys, uniqueness rules and orderings as the SQL tables, and a text dump in the same format
 //! as `dump::DUMP_QUERIES` produces from the database, so the two can be compared.
 
+use super::cache::{ChangeSet, Writes};
 use super::state::{
     Balances, Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
     Vault,
 };
-use super::store::{EventKey, LpSnapshot, Store, StoreError, StoreResult, VaultSnapshot};
+use super::store::{EventKey, LpSnapshot, Source, Store, StoreError, StoreResult, VaultSnapshot};
 use super::tables::Table;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,7 +29,8 @@ pub struct MemoryStore {
     pub vault_history: BTreeMap<(String, u64), Balances>,
     /// Keyed (lp, vault, block).
     pub lp_history: BTreeMap<(String, String, u64), Balances>,
-    pub applied: BTreeSet<EventKey>,
+    /// The applied-events ledger: each row's content fingerprint.
+    pub applied: BTreeMap<EventKey, String>,
     /// (block hash, vault, content fingerprint) of applied events.
     pub applied_content: BTreeSet<(String, String, String)>,
     /// Before-images in write order, each tagged with its block (spec §4.2).
@@ -125,9 +127,101 @@ impl MemoryStore {
             }
         }
         self.journaled.retain(|(b, _, _)| b != block_hash);
-        self.applied.retain(|k| k.block_hash != block_hash);
+        self.applied.retain(|k, _| k.block_hash != block_hash);
         self.applied_content.retain(|(b, _, _)| b != block_hash);
     }
+}
+
+impl MemoryStore {
+    /// The row `image` names, as it is now.
+    fn current(&self, image: &Image) -> Image {
+        match image {
+            Image::Vault(k, _) => Image::Vault(k.clone(), self.vaults.get(k).cloned()),
+            Image::Lp(k, _) => Image::Lp(k.clone(), self.liquidity_providers.get(k).cloned()),
+            Image::LpHistory(k, _) => Image::LpHistory(k.clone(), self.lp_history.get(k).cloned()),
+            Image::VaultHistory(k, _) => {
+                Image::VaultHistory(k.clone(), self.vault_history.get(k).cloned())
+            }
+            Image::Round(k, _) => Image::Round(k.clone(), self.rounds.get(k).cloned()),
+            Image::Queued(k, _) => Image::Queued(k.clone(), self.queued.get(k).cloned()),
+            Image::Buyer(k, _) => Image::Buyer(k.clone(), self.buyers.get(k).cloned()),
+            Image::Bid(k, _) => Image::Bid(k.clone(), self.bids.get(k).cloned()),
+            Image::Deposit(k, _) => Image::Deposit(k.clone(), self.deposits.get(k).cloned()),
+        }
+    }
+
+    /// Writes a write-back batch's changes the way the database store does: journal first
+    /// (first touch per block wins), then inserts, updates and upserts, then the ledger.
+    pub fn apply_changes(&mut self, changes: ChangeSet) -> StoreResult<()> {
+        for entry in changes.journal {
+            let image = if entry.before_in_source {
+                self.current(&entry.image)
+            } else {
+                entry.image
+            };
+            let key = (
+                entry.block.clone(),
+                image.table(),
+                format!("{:?}", image.key_cells()),
+            );
+            if self.journaled.insert(key) {
+                self.journal.push((entry.block, image));
+            }
+        }
+        write(&mut self.vaults, changes.vaults, |v| v.address.clone())?;
+        write(
+            &mut self.liquidity_providers,
+            changes.liquidity_providers,
+            |lp| (lp.vault_address.clone(), lp.address.clone()),
+        )?;
+        write(&mut self.rounds, changes.rounds, |r| r.address.clone())?;
+        write(&mut self.queued, changes.queued, |q| {
+            (q.round_address.clone(), q.address.clone())
+        })?;
+        write(&mut self.buyers, changes.buyers, |b| {
+            (b.round_address.clone(), b.address.clone())
+        })?;
+        write(&mut self.bids, changes.bids, |b| {
+            (b.round_address.clone(), b.bid_id.clone())
+        })?;
+        write(&mut self.deposits, changes.deposits, |d| {
+            (d.round_address.clone(), d.lp_address.clone())
+        })?;
+        for s in changes.vault_history {
+            self.vault_history.insert((s.vault, s.block), s.balances);
+        }
+        for s in changes.lp_history {
+            self.lp_history.insert((s.lp, s.vault, s.block), s.balances);
+        }
+        for claim in changes.claims {
+            let k = claim.key;
+            self.applied_content.insert((
+                k.block_hash.clone(),
+                k.vault_address.clone(),
+                claim.content.clone(),
+            ));
+            self.applied.insert(k, claim.content);
+        }
+        Ok(())
+    }
+}
+
+fn write<K: Ord + std::fmt::Debug, V>(
+    map: &mut BTreeMap<K, V>,
+    writes: Writes<V>,
+    key: impl Fn(&V) -> K,
+) -> StoreResult<()> {
+    for row in writes.inserts {
+        let k = key(&row);
+        let what = format!("{k:?}");
+        insert_new(map, k, row, &what)?;
+    }
+    for row in writes.updates {
+        let k = key(&row);
+        let what = format!("{k:?}");
+        replace(map, k, row, &what)?;
+    }
+    Ok(())
 }
 
 fn insert_new<K: Ord, V>(
@@ -163,34 +257,10 @@ fn range_of<'m, V: Clone>(
         .map(|(_, v)| v.clone())
 }
 
-impl Store for MemoryStore {
-    fn journal_block(&mut self, block_hash: &str) -> StoreResult<()> {
-        self.block = block_hash.to_string();
-        Ok(())
-    }
-
+impl Source for MemoryStore {
     fn vault(&mut self, address: &str) -> StoreResult<Option<Vault>> {
         Ok(self.vaults.get(address).cloned())
     }
-    fn insert_vault(&mut self, vault: &Vault) -> StoreResult<()> {
-        self.touch_vault(&vault.address);
-        insert_new(
-            &mut self.vaults,
-            vault.address.clone(),
-            vault.clone(),
-            &vault.address,
-        )
-    }
-    fn update_vault(&mut self, vault: &Vault) -> StoreResult<()> {
-        self.touch_vault(&vault.address);
-        replace(
-            &mut self.vaults,
-            vault.address.clone(),
-            vault.clone(),
-            &vault.address,
-        )
-    }
-
     fn liquidity_provider(
         &mut self,
         address: &str,
@@ -204,20 +274,6 @@ impl Store for MemoryStore {
     fn liquidity_providers(&mut self, vault: &str) -> StoreResult<Vec<LiquidityProvider>> {
         Ok(range_of(&self.liquidity_providers, vault).collect())
     }
-    fn insert_liquidity_provider(&mut self, lp: &LiquidityProvider) -> StoreResult<()> {
-        let key = (lp.vault_address.clone(), lp.address.clone());
-        self.touch_lp(&key);
-        insert_new(&mut self.liquidity_providers, key, lp.clone(), &lp.address)
-    }
-    fn update_liquidity_providers(&mut self, lps: &[LiquidityProvider]) -> StoreResult<()> {
-        for lp in lps {
-            let key = (lp.vault_address.clone(), lp.address.clone());
-            self.touch_lp(&key);
-            replace(&mut self.liquidity_providers, key, lp.clone(), &lp.address)?;
-        }
-        Ok(())
-    }
-
     fn round(&mut self, address: &str) -> StoreResult<Option<OptionRound>> {
         Ok(self.rounds.get(address).cloned())
     }
@@ -238,6 +294,85 @@ impl Store for MemoryStore {
         rounds.sort_by_key(|r| std::cmp::Reverse(r.round_id));
         Ok(rounds)
     }
+    fn queued_liquidity(&mut self, lp: &str, round: &str) -> StoreResult<Option<QueuedLiquidity>> {
+        Ok(self
+            .queued
+            .get(&(round.to_string(), lp.to_string()))
+            .cloned())
+    }
+    fn queued_liquidity_of_round(&mut self, round: &str) -> StoreResult<Vec<QueuedLiquidity>> {
+        Ok(range_of(&self.queued, round).collect())
+    }
+    fn option_buyer(&mut self, address: &str, round: &str) -> StoreResult<Option<OptionBuyer>> {
+        Ok(self
+            .buyers
+            .get(&(round.to_string(), address.to_string()))
+            .cloned())
+    }
+    fn option_buyers_of_round(&mut self, round: &str) -> StoreResult<Vec<OptionBuyer>> {
+        Ok(range_of(&self.buyers, round).collect())
+    }
+    fn bid(&mut self, round: &str, bid_id: &str) -> StoreResult<Option<Bid>> {
+        Ok(self
+            .bids
+            .get(&(round.to_string(), bid_id.to_string()))
+            .cloned())
+    }
+    fn bids_of_round(&mut self, round: &str) -> StoreResult<Vec<Bid>> {
+        Ok(range_of(&self.bids, round).collect())
+    }
+    fn lp_round_deposits(&mut self, round: &str) -> StoreResult<Vec<LpRoundDeposit>> {
+        Ok(range_of(&self.deposits, round).collect())
+    }
+    fn applied_events_of_block(
+        &mut self,
+        block_hash: &str,
+    ) -> StoreResult<Vec<(EventKey, String)>> {
+        Ok(self
+            .applied
+            .iter()
+            .filter(|(k, _)| k.block_hash == block_hash)
+            .map(|(k, content)| (k.clone(), content.clone()))
+            .collect())
+    }
+}
+
+impl Store for MemoryStore {
+    fn journal_block(&mut self, block_hash: &str) -> StoreResult<()> {
+        self.block = block_hash.to_string();
+        Ok(())
+    }
+    fn insert_vault(&mut self, vault: &Vault) -> StoreResult<()> {
+        self.touch_vault(&vault.address);
+        insert_new(
+            &mut self.vaults,
+            vault.address.clone(),
+            vault.clone(),
+            &vault.address,
+        )
+    }
+    fn update_vault(&mut self, vault: &Vault) -> StoreResult<()> {
+        self.touch_vault(&vault.address);
+        replace(
+            &mut self.vaults,
+            vault.address.clone(),
+            vault.clone(),
+            &vault.address,
+        )
+    }
+    fn insert_liquidity_provider(&mut self, lp: &LiquidityProvider) -> StoreResult<()> {
+        let key = (lp.vault_address.clone(), lp.address.clone());
+        self.touch_lp(&key);
+        insert_new(&mut self.liquidity_providers, key, lp.clone(), &lp.address)
+    }
+    fn update_liquidity_providers(&mut self, lps: &[LiquidityProvider]) -> StoreResult<()> {
+        for lp in lps {
+            let key = (lp.vault_address.clone(), lp.address.clone());
+            self.touch_lp(&key);
+            replace(&mut self.liquidity_providers, key, lp.clone(), &lp.address)?;
+        }
+        Ok(())
+    }
     fn insert_round(&mut self, round: &OptionRound) -> StoreResult<()> {
         self.touch_round(&round.address);
         insert_new(
@@ -256,13 +391,6 @@ impl Store for MemoryStore {
             &round.address,
         )
     }
-
-    fn queued_liquidity(&mut self, lp: &str, round: &str) -> StoreResult<Option<QueuedLiquidity>> {
-        Ok(self
-            .queued
-            .get(&(round.to_string(), lp.to_string()))
-            .cloned())
-    }
     fn insert_queued_liquidity(&mut self, q: &QueuedLiquidity) -> StoreResult<()> {
         self.touch_queued(q);
         insert_new(
@@ -280,19 +408,6 @@ impl Store for MemoryStore {
             q.clone(),
             &q.address,
         )
-    }
-    fn queued_liquidity_of_round(&mut self, round: &str) -> StoreResult<Vec<QueuedLiquidity>> {
-        Ok(range_of(&self.queued, round).collect())
-    }
-
-    fn option_buyer(&mut self, address: &str, round: &str) -> StoreResult<Option<OptionBuyer>> {
-        Ok(self
-            .buyers
-            .get(&(round.to_string(), address.to_string()))
-            .cloned())
-    }
-    fn option_buyers_of_round(&mut self, round: &str) -> StoreResult<Vec<OptionBuyer>> {
-        Ok(range_of(&self.buyers, round).collect())
     }
     fn insert_option_buyer(&mut self, b: &OptionBuyer) -> StoreResult<()> {
         self.touch_buyer(b);
@@ -315,16 +430,6 @@ impl Store for MemoryStore {
         }
         Ok(())
     }
-
-    fn bid(&mut self, round: &str, bid_id: &str) -> StoreResult<Option<Bid>> {
-        Ok(self
-            .bids
-            .get(&(round.to_string(), bid_id.to_string()))
-            .cloned())
-    }
-    fn bids_of_round(&mut self, round: &str) -> StoreResult<Vec<Bid>> {
-        Ok(range_of(&self.bids, round).collect())
-    }
     fn insert_bid(&mut self, b: &Bid) -> StoreResult<()> {
         self.touch_bid(b);
         insert_new(
@@ -343,10 +448,6 @@ impl Store for MemoryStore {
             &b.bid_id,
         )
     }
-
-    fn lp_round_deposits(&mut self, round: &str) -> StoreResult<Vec<LpRoundDeposit>> {
-        Ok(range_of(&self.deposits, round).collect())
-    }
     fn insert_lp_round_deposits(&mut self, deposits: &[LpRoundDeposit]) -> StoreResult<()> {
         for d in deposits {
             let key = (d.round_address.clone(), d.lp_address.clone());
@@ -357,7 +458,6 @@ impl Store for MemoryStore {
         }
         Ok(())
     }
-
     fn upsert_vault_snapshots(&mut self, rows: &[VaultSnapshot]) -> StoreResult<()> {
         for row in rows {
             let key = (row.vault.clone(), row.block);
@@ -368,7 +468,6 @@ impl Store for MemoryStore {
         }
         Ok(())
     }
-
     fn upsert_lp_snapshots(&mut self, rows: &[LpSnapshot]) -> StoreResult<()> {
         for row in rows {
             let key = (row.lp.clone(), row.vault.clone(), row.block);
@@ -379,7 +478,6 @@ impl Store for MemoryStore {
         }
         Ok(())
     }
-
     fn claim_event(
         &mut self,
         key: &EventKey,
@@ -391,10 +489,10 @@ impl Store for MemoryStore {
             key.vault_address.clone(),
             content.to_string(),
         );
-        if self.applied.contains(key) || self.applied_content.contains(&content_key) {
+        if self.applied.contains_key(key) || self.applied_content.contains(&content_key) {
             return Ok(false);
         }
-        self.applied.insert(key.clone());
+        self.applied.insert(key.clone(), content.to_string());
         self.applied_content.insert(content_key);
         Ok(true)
     }

@@ -4,12 +4,14 @@
 
 mod apply;
 mod block;
+pub mod cache;
 pub mod clearing;
 pub mod dump;
 mod error;
 pub mod math;
 mod memory;
 mod round_events;
+pub mod rows;
 mod settlement;
 pub mod state;
 mod store;
@@ -18,6 +20,7 @@ mod vault_events;
 
 pub use apply::{Applier, EventRow, Settings};
 pub use block::{apply_rows, content_fingerprint, sort_for_application, ApplyReport};
+pub use cache::{CachedStore, ChangeSet};
 pub use error::{EventContext, EventError, ProcessError, Warning};
 pub use memory::{Image, MemoryStore};
-pub use store::{EventKey, LpSnapshot, Store, StoreError, StoreResult, VaultSnapshot};
+pub use store::{EventKey, LpSnapshot, Source, Store, StoreError, StoreResult, VaultSnapshot};

@@ -1,5 +1,6 @@
-//! What the handlers need from storage. The SPI store (src/store/) implements it over the
-//! state tables; `MemoryStore` implements it over maps for the pure tests. Inserts and updates
+//! What the handlers need from storage: `Source` (reads) and `Store` (reads and writes).
+//! `MemoryStore` implements both over maps; the SPI store (src/store/) is a `Source`, and
+//! `CachedStore` turns a source into a `Store` whose writes are flushed as sets. Inserts and updates
 //! are distinct because readers see them differently (notifications, and the revert journal
 //! records "absent" for an insert).
 
@@ -41,15 +42,10 @@ pub struct EventKey {
     pub event_nonce: i64,
 }
 
-pub trait Store {
-    /// The writes that follow belong to this block: before the first change of any row, the
-    /// store records the row's prior image (or its absence) in that block's journal (spec §4.2).
-    fn journal_block(&mut self, block_hash: &str) -> StoreResult<()>;
-
+/// The reads the handlers make. The database (SPI) and `MemoryStore` are sources; the
+/// write-back `CachedStore` serves the handlers from a source and writes back as sets.
+pub trait Source {
     fn vault(&mut self, address: &str) -> StoreResult<Option<Vault>>;
-    fn insert_vault(&mut self, vault: &Vault) -> StoreResult<()>;
-    fn update_vault(&mut self, vault: &Vault) -> StoreResult<()>;
-
     fn liquidity_provider(
         &mut self,
         address: &str,
@@ -57,33 +53,41 @@ pub trait Store {
     ) -> StoreResult<Option<LiquidityProvider>>;
     /// All LPs of a vault, in address order (auction start, end and settlement walk them).
     fn liquidity_providers(&mut self, vault: &str) -> StoreResult<Vec<LiquidityProvider>>;
-    fn insert_liquidity_provider(&mut self, lp: &LiquidityProvider) -> StoreResult<()>;
-    /// Updates existing LP rows; one call per distribution so a store can write them as a set.
-    fn update_liquidity_providers(&mut self, lps: &[LiquidityProvider]) -> StoreResult<()>;
-
     fn round(&mut self, address: &str) -> StoreResult<Option<OptionRound>>;
     fn round_by_id(&mut self, vault: &str, round_id: u64) -> StoreResult<Option<OptionRound>>;
     /// The vault's rounds, highest round id first (round resolution fallback, spec §1.7 c).
     fn rounds_of_vault(&mut self, vault: &str) -> StoreResult<Vec<OptionRound>>;
-    fn insert_round(&mut self, round: &OptionRound) -> StoreResult<()>;
-    fn update_round(&mut self, round: &OptionRound) -> StoreResult<()>;
-
     fn queued_liquidity(&mut self, lp: &str, round: &str) -> StoreResult<Option<QueuedLiquidity>>;
-    fn insert_queued_liquidity(&mut self, queued: &QueuedLiquidity) -> StoreResult<()>;
-    fn update_queued_liquidity(&mut self, queued: &QueuedLiquidity) -> StoreResult<()>;
     fn queued_liquidity_of_round(&mut self, round: &str) -> StoreResult<Vec<QueuedLiquidity>>;
-
     fn option_buyer(&mut self, address: &str, round: &str) -> StoreResult<Option<OptionBuyer>>;
+    /// A round's buyers, in address order.
     fn option_buyers_of_round(&mut self, round: &str) -> StoreResult<Vec<OptionBuyer>>;
-    fn insert_option_buyer(&mut self, buyer: &OptionBuyer) -> StoreResult<()>;
-    fn update_option_buyers(&mut self, buyers: &[OptionBuyer]) -> StoreResult<()>;
-
     fn bid(&mut self, round: &str, bid_id: &str) -> StoreResult<Option<Bid>>;
     fn bids_of_round(&mut self, round: &str) -> StoreResult<Vec<Bid>>;
+    fn lp_round_deposits(&mut self, round: &str) -> StoreResult<Vec<LpRoundDeposit>>;
+    /// The applied-events ledger rows of a block, with their content fingerprints.
+    fn applied_events_of_block(&mut self, block_hash: &str)
+        -> StoreResult<Vec<(EventKey, String)>>;
+}
+
+pub trait Store: Source {
+    /// The writes that follow belong to this block: before the first change of any row, the
+    /// store records the row's prior image (or its absence) in that block's journal (spec §4.2).
+    fn journal_block(&mut self, block_hash: &str) -> StoreResult<()>;
+
+    fn insert_vault(&mut self, vault: &Vault) -> StoreResult<()>;
+    fn update_vault(&mut self, vault: &Vault) -> StoreResult<()>;
+    fn insert_liquidity_provider(&mut self, lp: &LiquidityProvider) -> StoreResult<()>;
+    /// Updates existing LP rows; one call per distribution so a store can write them as a set.
+    fn update_liquidity_providers(&mut self, lps: &[LiquidityProvider]) -> StoreResult<()>;
+    fn insert_round(&mut self, round: &OptionRound) -> StoreResult<()>;
+    fn update_round(&mut self, round: &OptionRound) -> StoreResult<()>;
+    fn insert_queued_liquidity(&mut self, queued: &QueuedLiquidity) -> StoreResult<()>;
+    fn update_queued_liquidity(&mut self, queued: &QueuedLiquidity) -> StoreResult<()>;
+    fn insert_option_buyer(&mut self, buyer: &OptionBuyer) -> StoreResult<()>;
+    fn update_option_buyers(&mut self, buyers: &[OptionBuyer]) -> StoreResult<()>;
     fn insert_bid(&mut self, bid: &Bid) -> StoreResult<()>;
     fn update_bid(&mut self, bid: &Bid) -> StoreResult<()>;
-
-    fn lp_round_deposits(&mut self, round: &str) -> StoreResult<Vec<LpRoundDeposit>>;
     fn insert_lp_round_deposits(&mut self, deposits: &[LpRoundDeposit]) -> StoreResult<()>;
 
     /// Upserts `"Vault_Historic"` rows (spec R7), keyed (vault, block), one call per batch.

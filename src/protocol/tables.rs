@@ -19,6 +19,8 @@ pub struct TableInfo {
     pub qualified: &'static str,
     /// The bare name (journal `table_name`, dump line prefix).
     pub name: &'static str,
+    /// One letter per column, in column order: `t` text, `n` numeric, `b` boolean.
+    pub kinds: &'static str,
     /// Every column in spec order (= row_to_json key order).
     pub columns: &'static [&'static str],
     /// The primary key's columns; `true` marks a numeric one.
@@ -51,6 +53,7 @@ static INFO: [TableInfo; 9] = [
     TableInfo {
         qualified: "public.\"VaultStates\"",
         name: "VaultStates",
+        kinds: "nnntntntttnnnnnn",
         columns: &[
             "unlocked_balance",
             "locked_balance",
@@ -74,6 +77,7 @@ static INFO: [TableInfo; 9] = [
     TableInfo {
         qualified: "public.\"Liquidity_Providers\"",
         name: "Liquidity_Providers",
+        kinds: "ttnnnn",
         columns: &[
             "address",
             "vault_address",
@@ -87,6 +91,7 @@ static INFO: [TableInfo; 9] = [
     TableInfo {
         qualified: "public.\"Liquidity_Providers_Historic\"",
         name: "Liquidity_Providers_Historic",
+        kinds: "ttnnnn",
         columns: &[
             "address",
             "vault_address",
@@ -104,6 +109,7 @@ static INFO: [TableInfo; 9] = [
     TableInfo {
         qualified: "public.\"Vault_Historic\"",
         name: "Vault_Historic",
+        kinds: "nnntn",
         columns: &[
             "unlocked_balance",
             "locked_balance",
@@ -116,6 +122,7 @@ static INFO: [TableInfo; 9] = [
     TableInfo {
         qualified: "public.\"Option_Rounds\"",
         name: "Option_Rounds",
+        kinds: "tnnnnnnntntnnnnnnnnnn",
         columns: &[
             "address",
             "available_options",
@@ -144,12 +151,14 @@ static INFO: [TableInfo; 9] = [
     TableInfo {
         qualified: "public.\"Queued_Liquidity\"",
         name: "Queued_Liquidity",
+        kinds: "tnnt",
         columns: &["address", "queued_liquidity", "bps", "round_address"],
         key: &[("address", false), ("round_address", false)],
     },
     TableInfo {
         qualified: "public.\"Option_Buyers\"",
         name: "Option_Buyers",
+        kinds: "ttbbnn",
         columns: &[
             "address",
             "round_address",
@@ -163,6 +172,7 @@ static INFO: [TableInfo; 9] = [
     TableInfo {
         qualified: "public.\"Bids\"",
         name: "Bids",
+        kinds: "tttnnn",
         columns: &[
             "buyer_address",
             "round_address",
@@ -176,6 +186,7 @@ static INFO: [TableInfo; 9] = [
     TableInfo {
         qualified: "event_processor.lp_round_deposits",
         name: "lp_round_deposits",
+        kinds: "tttn",
         columns: &[
             "round_address",
             "lp_address",

@@ -79,125 +79,47 @@ macro_rules! plans {
 
 plans! {
     VaultSelect: [T] => format!("SELECT {VAULT_COLUMNS} FROM public.\"VaultStates\" WHERE address = $1");
-    VaultInsert: [T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T] =>
-        "INSERT INTO public.\"VaultStates\" (address, unlocked_balance, locked_balance, \
-         stashed_balance, current_round, current_round_address, latest_block, \
-         fossil_client_address, eth_address, option_round_class_hash, alpha, strike_level, \
-         round_transition_period, auction_duration, round_duration, deployment_date) \
-         VALUES ($1, $2::numeric, $3::numeric, $4::numeric, $5::numeric, $6, $7::numeric, $8, $9, \
-         $10, $11::numeric, $12::numeric, $13::numeric, $14::numeric, $15::numeric, $16::numeric)".into();
-    VaultUpdate: [T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T] =>
-        "UPDATE public.\"VaultStates\" SET unlocked_balance = $2::numeric, \
-         locked_balance = $3::numeric, stashed_balance = $4::numeric, current_round = $5::numeric, \
-         current_round_address = $6, latest_block = $7::numeric, fossil_client_address = $8, \
-         eth_address = $9, option_round_class_hash = $10, alpha = $11::numeric, \
-         strike_level = $12::numeric, round_transition_period = $13::numeric, \
-         auction_duration = $14::numeric, round_duration = $15::numeric, \
-         deployment_date = $16::numeric WHERE address = $1".into();
 
     LpSelect: [T, T] => format!("SELECT {LP_COLUMNS} FROM public.\"Liquidity_Providers\" \
          WHERE address = $1 AND vault_address = $2");
     LpsOfVault: [T] => format!("SELECT {LP_COLUMNS} FROM public.\"Liquidity_Providers\" \
          WHERE vault_address = $1 ORDER BY \"Liquidity_Providers\".address COLLATE \"C\"");
-    LpInsert: [T, T, T, T, T, T] =>
-        "INSERT INTO public.\"Liquidity_Providers\" (address, vault_address, stashed_balance, \
-         locked_balance, unlocked_balance, latest_block) \
-         VALUES ($1, $2, $3::numeric, $4::numeric, $5::numeric, $6::numeric)".into();
-    LpsUpdate: [A, A, A, A, A, A] =>
-        "UPDATE public.\"Liquidity_Providers\" AS t SET stashed_balance = u.stashed::numeric, \
-         locked_balance = u.locked::numeric, unlocked_balance = u.unlocked::numeric, \
-         latest_block = u.latest::numeric \
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
-              AS u(address, vault_address, stashed, locked, unlocked, latest) \
-         WHERE t.address = u.address AND t.vault_address = u.vault_address".into();
 
     RoundSelect: [T] => format!("SELECT {ROUND_COLUMNS} FROM public.\"Option_Rounds\" WHERE address = $1");
     RoundById: [T, T] => format!("SELECT {ROUND_COLUMNS} FROM public.\"Option_Rounds\" \
          WHERE vault_address = $1 AND round_id = $2::numeric");
     RoundsOfVault: [T] => format!("SELECT {ROUND_COLUMNS} FROM public.\"Option_Rounds\" \
          WHERE vault_address = $1 ORDER BY \"Option_Rounds\".round_id DESC");
-    RoundInsert: [T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T] =>
-        "INSERT INTO public.\"Option_Rounds\" (address, vault_address, round_id, state, \
-         available_options, clearing_price, settlement_price, reserve_price, strike_price, \
-         sold_options, deployment_date, premiums, cap_level, unsold_liquidity, starting_liquidity, \
-         queued_liquidity, remaining_liquidity, payout_per_option, start_date, end_date, \
-         settlement_date) VALUES ($1, $2, $3::numeric, $4, $5::numeric, $6::numeric, $7::numeric, \
-         $8::numeric, $9::numeric, $10::numeric, $11::numeric, $12::numeric, $13::numeric, \
-         $14::numeric, $15::numeric, $16::numeric, $17::numeric, $18::numeric, $19::numeric, \
-         $20::numeric, $21::numeric)".into();
-    RoundUpdate: [T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T] =>
-        "UPDATE public.\"Option_Rounds\" SET vault_address = $2, round_id = $3::numeric, \
-         state = $4, available_options = $5::numeric, clearing_price = $6::numeric, \
-         settlement_price = $7::numeric, reserve_price = $8::numeric, strike_price = $9::numeric, \
-         sold_options = $10::numeric, deployment_date = $11::numeric, premiums = $12::numeric, \
-         cap_level = $13::numeric, unsold_liquidity = $14::numeric, \
-         starting_liquidity = $15::numeric, queued_liquidity = $16::numeric, \
-         remaining_liquidity = $17::numeric, payout_per_option = $18::numeric, \
-         start_date = $19::numeric, end_date = $20::numeric, settlement_date = $21::numeric \
-         WHERE address = $1".into();
 
     QueuedSelect: [T, T] => format!("SELECT {QUEUED_COLUMNS} FROM public.\"Queued_Liquidity\" \
          WHERE address = $1 AND round_address = $2");
     QueuedOfRound: [T] => format!("SELECT {QUEUED_COLUMNS} FROM public.\"Queued_Liquidity\" \
          WHERE round_address = $1");
-    QueuedInsert: [T, T, T, T] =>
-        "INSERT INTO public.\"Queued_Liquidity\" (address, round_address, bps, queued_liquidity) \
-         VALUES ($1, $2, $3::numeric, $4::numeric)".into();
-    QueuedUpdate: [T, T, T, T] =>
-        "UPDATE public.\"Queued_Liquidity\" SET bps = $3::numeric, queued_liquidity = $4::numeric \
-         WHERE address = $1 AND round_address = $2".into();
 
     BuyerSelect: [T, T] => format!("SELECT {BUYER_COLUMNS} FROM public.\"Option_Buyers\" \
          WHERE address = $1 AND round_address = $2");
     BuyersOfRound: [T] => format!("SELECT {BUYER_COLUMNS} FROM public.\"Option_Buyers\" \
          WHERE round_address = $1 ORDER BY \"Option_Buyers\".address COLLATE \"C\"");
-    BuyerInsert: [T, T, T, T, T, T] =>
-        "INSERT INTO public.\"Option_Buyers\" (address, round_address, has_minted, has_refunded, \
-         mintable_options, refundable_amount) \
-         VALUES ($1, $2, $3::boolean, $4::boolean, $5::numeric, $6::numeric)".into();
-    BuyersUpdate: [A, A, A, A, A, A] =>
-        "UPDATE public.\"Option_Buyers\" AS t SET has_minted = u.minted::boolean, \
-         has_refunded = u.refunded::boolean, mintable_options = u.mintable::numeric, \
-         refundable_amount = u.refundable::numeric \
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
-              AS u(address, round_address, minted, refunded, mintable, refundable) \
-         WHERE t.address = u.address AND t.round_address = u.round_address".into();
 
     BidSelect: [T, T] => format!("SELECT {BID_COLUMNS} FROM public.\"Bids\" \
          WHERE round_address = $1 AND bid_id = $2");
     BidsOfRound: [T] => format!("SELECT {BID_COLUMNS} FROM public.\"Bids\" WHERE round_address = $1");
-    BidInsert: [T, T, T, T, T, T] =>
-        "INSERT INTO public.\"Bids\" (buyer_address, round_address, bid_id, tree_nonce, amount, price) \
-         VALUES ($1, $2, $3, $4::numeric, $5::numeric, $6::numeric)".into();
-    BidUpdate: [T, T, T, T, T, T] =>
-        "UPDATE public.\"Bids\" SET buyer_address = $1, tree_nonce = $4::numeric, \
-         amount = $5::numeric, price = $6::numeric WHERE round_address = $2 AND bid_id = $3".into();
+
+    LedgerOfBlock: [T] => "SELECT block_hash, vault_address, event_nonce::text, content_hash \
+         FROM event_processor.applied_events WHERE block_hash = $1".into();
+    ClaimEvents: [A, A, A, A, A] => "INSERT INTO event_processor.applied_events \
+         (block_hash, vault_address, event_nonce, event_name, content_hash) \
+         SELECT u.b, u.v, u.n::bigint, u.e, u.c \
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) \
+              WITH ORDINALITY AS u(b, v, n, e, c, ord) ORDER BY u.ord".into();
+    // Before-images the batch holds in memory (first touch per block wins, spec §4.2).
+    JournalImages: [A, A, A, A] => "INSERT INTO event_processor.journal (block_hash, table_name, pk, before) \
+         SELECT u.b, u.t, u.p::jsonb, u.i::jsonb \
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(b, t, p, i, ord) \
+         ORDER BY u.ord ON CONFLICT (block_hash, table_name, pk) DO NOTHING".into();
 
     DepositsOfRound: [T] => format!("SELECT {DEPOSIT_COLUMNS} FROM event_processor.lp_round_deposits \
          WHERE round_address = $1");
-    DepositsInsert: [A, A, A, A] =>
-        "INSERT INTO event_processor.lp_round_deposits \
-         (round_address, lp_address, vault_address, starting_deposit) \
-         SELECT r, l, v, d::numeric FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(r, l, v, d)".into();
-
-    VaultSnapshots: [A, A, A, A, A] =>
-        "INSERT INTO public.\"Vault_Historic\" \
-         (unlocked_balance, locked_balance, stashed_balance, address, block_number) \
-         SELECT u.unlocked::numeric, u.locked::numeric, u.stashed::numeric, u.address, u.block::numeric \
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) \
-              AS u(unlocked, locked, stashed, address, block) \
-         ON CONFLICT (address, block_number) DO UPDATE SET \
-         unlocked_balance = EXCLUDED.unlocked_balance, locked_balance = EXCLUDED.locked_balance, \
-         stashed_balance = EXCLUDED.stashed_balance".into();
-    LpSnapshots: [A, A, A, A, A, A] =>
-        "INSERT INTO public.\"Liquidity_Providers_Historic\" \
-         (address, vault_address, stashed_balance, locked_balance, unlocked_balance, block_number) \
-         SELECT u.address, u.vault, u.stashed::numeric, u.locked::numeric, u.unlocked::numeric, u.block::numeric \
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
-              AS u(address, vault, stashed, locked, unlocked, block) \
-         ON CONFLICT (address, vault_address, block_number) DO UPDATE SET \
-         stashed_balance = EXCLUDED.stashed_balance, locked_balance = EXCLUDED.locked_balance, \
-         unlocked_balance = EXCLUDED.unlocked_balance".into();
 
     BlockByHash: [T] => format!("SELECT {BLOCK_COLUMNS} FROM public.starknet_blocks WHERE block_hash = $1");
     BlockByNumber: [T] => format!("SELECT {BLOCK_COLUMNS} FROM public.starknet_blocks \
@@ -243,21 +165,30 @@ plans! {
     PruneBlocks: [T, T] => "UPDATE event_processor.applied_blocks SET journal_pruned = true \
          WHERE NOT journal_pruned AND block_number <= $1::numeric - $2::numeric RETURNING block_hash".into();
     DeleteJournals: [A] => "DELETE FROM event_processor.journal WHERE block_hash = ANY($1::text[])".into();
+    // MINED blocks above the newest applied one, in chain order (blocks below it that were
+    // never applied are left alone: applying them now would be out of order).
+    PendingBlocks: [T] => "SELECT b.block_hash::text FROM public.starknet_blocks b \
+         WHERE b.status = 'MINED' AND b.block_number > coalesce((SELECT max(a.block_number) \
+               FROM event_processor.applied_blocks a), -1) \
+         ORDER BY b.block_number LIMIT $1::bigint".into();
     NewestApplied: [] => "SELECT block_number::text FROM event_processor.applied_blocks \
          ORDER BY event_processor.applied_blocks.block_number DESC LIMIT 1".into();
 
-    ClaimEvent: [T, T, T, T, T] =>
-        "INSERT INTO event_processor.applied_events \
-         (block_hash, vault_address, event_nonce, event_name, content_hash) \
-         VALUES ($1, $2, $3::bigint, $4, $5) ON CONFLICT DO NOTHING RETURNING apply_seq".into();
 }
 
-/// Per-table statements of the revert journal, generated from `protocol::tables`.
+/// Per-table statements, generated from `protocol::tables`: the set-based writes of a batch
+/// (one text[] per column, cast in SQL) and the revert journal's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TableOp {
-    /// Records the before-images of rows (keys as one text[] per key column) not yet
-    /// journaled for the block: `$1` block hash, then the key arrays.
-    Journal,
+    /// Inserts rows: one array per column, in column order.
+    Insert,
+    /// Updates rows by key: one array per column, in column order.
+    Update,
+    /// Inserts or updates rows by key (the history tables).
+    Upsert,
+    /// Journals the rows' current images (`$1` block hashes, then one array per key column):
+    /// for rows a batch wrote without reading.
+    JournalFromTable,
     /// Sets every column of an existing row from a before-image (`$1` jsonb); RETURNING.
     RestoreUpdate,
     /// Inserts a before-image as a row.
@@ -283,15 +214,81 @@ fn key_match(table: Table, left: &str, right: &str) -> String {
         .join(" AND ")
 }
 
+/// `unnest($first::text[], ...)` over `count` arrays.
+fn unnest(first: usize, count: usize) -> String {
+    let arrays: Vec<String> = (first..first + count)
+        .map(|i| format!("${i}::text[]"))
+        .collect();
+    format!("unnest({})", arrays.join(", "))
+}
+
+/// `u.column` cast to the column's type.
+fn typed(column: &str, kind: u8) -> String {
+    match kind {
+        b'n' => format!("u.{column}::numeric"),
+        b'b' => format!("u.{column}::boolean"),
+        _ => format!("u.{column}"),
+    }
+}
+
+fn is_key(table: Table, column: &str) -> bool {
+    table.info().key.iter().any(|(k, _)| *k == column)
+}
+
 fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
     let info = table.info();
     let q = info.qualified;
+    let columns = info.columns.join(", ");
+    let values: Vec<String> = info
+        .columns
+        .iter()
+        .zip(info.kinds.bytes())
+        .map(|(c, kind)| typed(c, kind))
+        .collect();
+    let rows = format!("{} AS u({columns})", unnest(1, info.columns.len()));
+    let all_arrays = vec![A; info.columns.len()];
     match op {
-        TableOp::Journal => {
-            let names: Vec<&str> = info.key.iter().map(|(k, _)| *k).collect();
-            let arrays: Vec<String> = (0..names.len())
-                .map(|i| format!("${}::text[]", i + 2))
+        TableOp::Insert => (
+            format!(
+                "INSERT INTO {q} ({columns}) SELECT {} FROM {rows}",
+                values.join(", ")
+            ),
+            all_arrays,
+        ),
+        TableOp::Update => {
+            let sets: Vec<String> = info
+                .columns
+                .iter()
+                .zip(&values)
+                .filter(|(c, _)| !is_key(table, c))
+                .map(|(c, v)| format!("{c} = {v}"))
                 .collect();
+            let sql = format!(
+                "UPDATE {q} AS t SET {} FROM {rows} WHERE {}",
+                sets.join(", "),
+                key_match(table, "t", "u")
+            );
+            (sql, all_arrays)
+        }
+        TableOp::Upsert => {
+            let keys: Vec<&str> = info.key.iter().map(|(k, _)| *k).collect();
+            let sets: Vec<String> = info
+                .columns
+                .iter()
+                .filter(|c| !is_key(table, c))
+                .map(|c| format!("{c} = EXCLUDED.{c}"))
+                .collect();
+            let sql = format!(
+                "INSERT INTO {q} ({columns}) SELECT {} FROM {rows} \
+                 ON CONFLICT ({}) DO UPDATE SET {}",
+                values.join(", "),
+                keys.join(", "),
+                sets.join(", ")
+            );
+            (sql, all_arrays)
+        }
+        TableOp::JournalFromTable => {
+            let names: Vec<&str> = info.key.iter().map(|(k, _)| *k).collect();
             let pk: Vec<String> = info
                 .key
                 .iter()
@@ -301,19 +298,17 @@ fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
                 .collect();
             let sql = format!(
                 "INSERT INTO event_processor.journal (block_hash, table_name, pk, before) \
-                 SELECT $1, '{name}', jsonb_build_object({pk}), \
+                 SELECT u.block_hash, '{name}', jsonb_build_object({pk}), \
                         (SELECT to_jsonb(t) FROM {q} t WHERE {matching}) \
-                 FROM unnest({arrays}) AS u({names}) \
+                 FROM {arrays} WITH ORDINALITY AS u(block_hash, {names}, ord) ORDER BY u.ord \
                  ON CONFLICT (block_hash, table_name, pk) DO NOTHING",
                 name = info.name,
                 pk = pk.join(", "),
                 matching = key_match(table, "t", "u"),
-                arrays = arrays.join(", "),
+                arrays = unnest(1, names.len() + 1),
                 names = names.join(", "),
             );
-            let mut params = vec![T];
-            params.extend(names.iter().map(|_| A));
-            (sql, params)
+            (sql, vec![A; names.len() + 1])
         }
         TableOp::RestoreUpdate => {
             let columns = info.columns.join(", ");

@@ -54,6 +54,9 @@ impl<'r, 'conn> Columns<'r, 'conn> {
     pub fn u64(&mut self) -> StoreResult<u64> {
         self.parse()
     }
+    pub fn i64(&mut self) -> StoreResult<i64> {
+        self.parse()
+    }
     pub fn u128(&mut self) -> StoreResult<u128> {
         self.parse()
     }

@@ -1,0 +1,669 @@
+//! A write-back `Store` over a `Source`: rows are read from the source once per batch (a whole
+//! vault's LPs or a round's bids in one read), every change stays in memory with its journal
+//! entry, and `into_changes` hands back what the batch did as sets, for the database to write
+//! with a few statements instead of one per event. A batch is one block or many; whatever its
+//! size, the changes are those of applying its blocks one by one (tests/cache.rs checks it).
+
+use super::memory::{Image, MemoryStore};
+use super::state::{
+    Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity, Vault,
+};
+use super::store::{EventKey, LpSnapshot, Source, Store, StoreResult, VaultSnapshot};
+use super::tables::Table;
+use std::collections::HashSet;
+
+/// A row's identity: its table and its key cells joined.
+type RowKey = (Table, String);
+
+fn row_key(table: Table, parts: &[&str]) -> RowKey {
+    (table, parts.join("\u{1}"))
+}
+
+fn image_key(image: &Image) -> RowKey {
+    let parts: Vec<String> = image
+        .key_cells()
+        .iter()
+        .map(|c| c.sql_text().unwrap_or_default())
+        .collect();
+    (image.table(), parts.join("\u{1}"))
+}
+
+/// The inserts and updates of one table. A row inserted and then changed in the same batch is
+/// in both: inserted as it ends, then updated, so readers still get the update notification.
+#[derive(Debug)]
+pub struct Writes<R> {
+    pub inserts: Vec<R>,
+    pub updates: Vec<R>,
+}
+
+impl<R> Default for Writes<R> {
+    fn default() -> Self {
+        Writes {
+            inserts: Vec::new(),
+            updates: Vec::new(),
+        }
+    }
+}
+
+/// A before-image for the journal. `before_in_source`: the row was written without being read
+/// (history snapshots), so its before-image is whatever the source holds, read when writing.
+#[derive(Debug, Clone)]
+pub struct JournalEntry {
+    pub block: String,
+    pub image: Image,
+    pub before_in_source: bool,
+}
+
+/// An applied-events ledger row, in application order.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub key: EventKey,
+    pub content: String,
+    pub event_name: String,
+}
+
+/// Everything a batch changed.
+#[derive(Debug, Default)]
+pub struct ChangeSet {
+    pub vaults: Writes<Vault>,
+    pub liquidity_providers: Writes<LiquidityProvider>,
+    pub rounds: Writes<OptionRound>,
+    pub queued: Writes<QueuedLiquidity>,
+    pub buyers: Writes<OptionBuyer>,
+    pub bids: Writes<Bid>,
+    pub deposits: Writes<LpRoundDeposit>,
+    /// Upserts (the history tables are written without being read).
+    pub vault_history: Vec<VaultSnapshot>,
+    pub lp_history: Vec<LpSnapshot>,
+    pub journal: Vec<JournalEntry>,
+    pub claims: Vec<Claim>,
+}
+
+impl ChangeSet {
+    pub fn is_empty(&self) -> bool {
+        self.journal.is_empty() && self.claims.is_empty()
+    }
+}
+
+pub struct CachedStore<S: Source> {
+    source: S,
+    batch: Batch,
+}
+
+/// What the cache holds between two `take_changes`.
+#[derive(Default)]
+struct Batch {
+    /// The current image of every row read or written; its journal is the batch's journal.
+    memory: MemoryStore,
+    /// Rows whose state in the source is known (loaded, present or absent).
+    known: HashSet<RowKey>,
+    /// Of those, the rows the source holds (they are updated, not inserted).
+    stored: HashSet<RowKey>,
+    /// Collections loaded whole: (table, vault or round address).
+    scopes: HashSet<(Table, String)>,
+    inserted: HashSet<RowKey>,
+    updated: HashSet<RowKey>,
+    /// (block, row) journal entries whose before-image the source holds.
+    before_in_source: HashSet<(String, RowKey)>,
+    /// Blocks whose ledger rows are loaded.
+    ledgers: HashSet<String>,
+    claims: Vec<Claim>,
+    block: String,
+}
+
+impl<S: Source> CachedStore<S> {
+    pub fn new(source: S) -> Self {
+        CachedStore {
+            source,
+            batch: Batch::default(),
+        }
+    }
+
+    /// What the batch changed, for the source's owner to write; the cache starts empty again.
+    pub fn take_changes(&mut self) -> ChangeSet {
+        std::mem::take(&mut self.batch).into_changes()
+    }
+
+    pub fn has_changes(&self) -> bool {
+        !self.batch.memory.journal.is_empty() || !self.batch.claims.is_empty()
+    }
+
+    /// The source, for reads outside the handlers (block rows, the ledger of blocks).
+    pub fn source(&mut self) -> &mut S {
+        &mut self.source
+    }
+
+    fn is_known(&self, key: &RowKey, scope: Option<(Table, &str)>) -> bool {
+        self.batch.known.contains(key)
+            || scope.is_some_and(|(t, s)| self.batch.scopes.contains(&(t, s.to_string())))
+    }
+
+    /// Records a row loaded from the source, unless the batch already holds a newer image.
+    fn loaded<R>(&mut self, key: RowKey, row: R, put: impl FnOnce(&mut MemoryStore, R)) {
+        if self.batch.known.insert(key.clone()) {
+            self.batch.stored.insert(key);
+            put(&mut self.batch.memory, row);
+        }
+    }
+
+    /// Loads a row by key unless known: `fetch` reads it from the source.
+    fn load_one<R>(
+        &mut self,
+        key: RowKey,
+        scope: Option<(Table, &str)>,
+        fetch: impl FnOnce(&mut S) -> StoreResult<Option<R>>,
+        put: impl FnOnce(&mut MemoryStore, R),
+    ) -> StoreResult<()> {
+        if self.is_known(&key, scope) {
+            return Ok(());
+        }
+        match fetch(&mut self.source)? {
+            Some(row) => self.loaded(key, row, put),
+            None => {
+                self.batch.known.insert(key);
+            }
+        }
+        Ok(())
+    }
+
+    /// Loads a whole collection unless loaded; `key_of` names each row.
+    fn load_scope<R>(
+        &mut self,
+        table: Table,
+        scope: &str,
+        fetch: impl FnOnce(&mut S) -> StoreResult<Vec<R>>,
+        key_of: impl Fn(&R) -> RowKey,
+        put: impl Fn(&mut MemoryStore, R),
+    ) -> StoreResult<()> {
+        if !self.batch.scopes.insert((table, scope.to_string())) {
+            return Ok(());
+        }
+        for row in fetch(&mut self.source)? {
+            self.loaded(key_of(&row), row, &put);
+        }
+        Ok(())
+    }
+
+    fn ensure_vault(&mut self, address: &str) -> StoreResult<()> {
+        self.load_one(
+            row_key(Table::Vaults, &[address]),
+            None,
+            |s| s.vault(address),
+            |m, v| {
+                m.vaults.insert(v.address.clone(), v);
+            },
+        )
+    }
+
+    fn ensure_lp(&mut self, address: &str, vault: &str) -> StoreResult<()> {
+        self.load_one(
+            row_key(Table::LiquidityProviders, &[address, vault]),
+            Some((Table::LiquidityProviders, vault)),
+            |s| s.liquidity_provider(address, vault),
+            put_lp,
+        )
+    }
+
+    fn ensure_lps_of_vault(&mut self, vault: &str) -> StoreResult<()> {
+        self.load_scope(
+            Table::LiquidityProviders,
+            vault,
+            |s| s.liquidity_providers(vault),
+            |lp| row_key(Table::LiquidityProviders, &[&lp.address, &lp.vault_address]),
+            put_lp,
+        )
+    }
+
+    fn ensure_round(&mut self, address: &str) -> StoreResult<()> {
+        self.load_one(
+            row_key(Table::Rounds, &[address]),
+            None,
+            |s| s.round(address),
+            put_round,
+        )
+    }
+
+    fn ensure_rounds_of_vault(&mut self, vault: &str) -> StoreResult<()> {
+        self.load_scope(
+            Table::Rounds,
+            vault,
+            |s| s.rounds_of_vault(vault),
+            |r| row_key(Table::Rounds, &[&r.address]),
+            put_round,
+        )
+    }
+
+    fn ensure_queued(&mut self, lp: &str, round: &str) -> StoreResult<()> {
+        self.load_one(
+            row_key(Table::QueuedLiquidity, &[lp, round]),
+            Some((Table::QueuedLiquidity, round)),
+            |s| s.queued_liquidity(lp, round),
+            put_queued,
+        )
+    }
+
+    fn ensure_queued_of_round(&mut self, round: &str) -> StoreResult<()> {
+        self.load_scope(
+            Table::QueuedLiquidity,
+            round,
+            |s| s.queued_liquidity_of_round(round),
+            |q| row_key(Table::QueuedLiquidity, &[&q.address, &q.round_address]),
+            put_queued,
+        )
+    }
+
+    fn ensure_buyer(&mut self, address: &str, round: &str) -> StoreResult<()> {
+        self.load_one(
+            row_key(Table::OptionBuyers, &[address, round]),
+            Some((Table::OptionBuyers, round)),
+            |s| s.option_buyer(address, round),
+            put_buyer,
+        )
+    }
+
+    fn ensure_buyers_of_round(&mut self, round: &str) -> StoreResult<()> {
+        self.load_scope(
+            Table::OptionBuyers,
+            round,
+            |s| s.option_buyers_of_round(round),
+            |b| row_key(Table::OptionBuyers, &[&b.address, &b.round_address]),
+            put_buyer,
+        )
+    }
+
+    fn ensure_bid(&mut self, round: &str, bid_id: &str) -> StoreResult<()> {
+        self.load_one(
+            row_key(Table::Bids, &[round, bid_id]),
+            Some((Table::Bids, round)),
+            |s| s.bid(round, bid_id),
+            put_bid,
+        )
+    }
+
+    fn ensure_bids_of_round(&mut self, round: &str) -> StoreResult<()> {
+        self.load_scope(
+            Table::Bids,
+            round,
+            |s| s.bids_of_round(round),
+            |b| row_key(Table::Bids, &[&b.round_address, &b.bid_id]),
+            put_bid,
+        )
+    }
+
+    fn ensure_deposits_of_round(&mut self, round: &str) -> StoreResult<()> {
+        self.load_scope(
+            Table::LpRoundDeposits,
+            round,
+            |s| s.lp_round_deposits(round),
+            |d| row_key(Table::LpRoundDeposits, &[&d.round_address, &d.lp_address]),
+            |m, d| {
+                m.deposits
+                    .insert((d.round_address.clone(), d.lp_address.clone()), d);
+            },
+        )
+    }
+
+    fn ensure_ledger(&mut self, block_hash: &str) -> StoreResult<()> {
+        if self.batch.ledgers.insert(block_hash.to_string()) {
+            for (key, content) in self.source.applied_events_of_block(block_hash)? {
+                self.batch.memory.applied_content.insert((
+                    key.block_hash.clone(),
+                    key.vault_address.clone(),
+                    content.clone(),
+                ));
+                self.batch.memory.applied.insert(key, content);
+            }
+        }
+        Ok(())
+    }
+
+    /// Marks a written row: an insert if the source does not hold it, else an update.
+    fn written(&mut self, key: RowKey) {
+        self.batch.known.insert(key.clone());
+        if self.batch.stored.contains(&key) || self.batch.inserted.contains(&key) {
+            self.batch.updated.insert(key);
+        } else {
+            self.batch.inserted.insert(key);
+        }
+    }
+
+    /// A snapshot row written without being read: if the source's image is unknown, this
+    /// block's journal takes it from the source at write time.
+    fn snapshot_written(&mut self, key: RowKey) {
+        if !self.batch.known.contains(&key) {
+            self.batch
+                .before_in_source
+                .insert((self.batch.block.clone(), key.clone()));
+            self.batch.known.insert(key);
+        }
+    }
+}
+
+impl Batch {
+    /// What the batch changed, for the database (or a `MemoryStore`) to write as sets.
+    fn into_changes(self) -> ChangeSet {
+        let m = &self.memory;
+        let split = |table: Table, keys: &[&str]| -> (bool, bool) {
+            let key = row_key(table, keys);
+            (self.inserted.contains(&key), self.updated.contains(&key))
+        };
+        let mut changes = ChangeSet::default();
+        for v in m.vaults.values() {
+            push(&mut changes.vaults, v, split(Table::Vaults, &[&v.address]));
+        }
+        for lp in m.liquidity_providers.values() {
+            let keys = [lp.address.as_str(), &lp.vault_address];
+            push(
+                &mut changes.liquidity_providers,
+                lp,
+                split(Table::LiquidityProviders, &keys),
+            );
+        }
+        for r in m.rounds.values() {
+            push(&mut changes.rounds, r, split(Table::Rounds, &[&r.address]));
+        }
+        for q in m.queued.values() {
+            let keys = [q.address.as_str(), &q.round_address];
+            push(&mut changes.queued, q, split(Table::QueuedLiquidity, &keys));
+        }
+        for b in m.buyers.values() {
+            let keys = [b.address.as_str(), &b.round_address];
+            push(&mut changes.buyers, b, split(Table::OptionBuyers, &keys));
+        }
+        for b in m.bids.values() {
+            let keys = [b.round_address.as_str(), &b.bid_id];
+            push(&mut changes.bids, b, split(Table::Bids, &keys));
+        }
+        for d in m.deposits.values() {
+            let keys = [d.round_address.as_str(), &d.lp_address];
+            push(
+                &mut changes.deposits,
+                d,
+                split(Table::LpRoundDeposits, &keys),
+            );
+        }
+        changes.vault_history = m
+            .vault_history
+            .iter()
+            .map(|((vault, block), balances)| VaultSnapshot {
+                vault: vault.clone(),
+                block: *block,
+                balances: balances.clone(),
+            })
+            .collect();
+        changes.lp_history = m
+            .lp_history
+            .iter()
+            .map(|((lp, vault, block), balances)| LpSnapshot {
+                lp: lp.clone(),
+                vault: vault.clone(),
+                block: *block,
+                balances: balances.clone(),
+            })
+            .collect();
+        changes.journal = m
+            .journal
+            .iter()
+            .map(|(block, image)| JournalEntry {
+                block: block.clone(),
+                before_in_source: self
+                    .before_in_source
+                    .contains(&(block.clone(), image_key(image))),
+                image: image.clone(),
+            })
+            .collect();
+        changes.claims = self.claims;
+        changes
+    }
+}
+
+fn push<R: Clone>(writes: &mut Writes<R>, row: &R, (inserted, updated): (bool, bool)) {
+    if inserted {
+        writes.inserts.push(row.clone());
+    }
+    if updated {
+        writes.updates.push(row.clone());
+    }
+}
+
+fn put_lp(m: &mut MemoryStore, lp: LiquidityProvider) {
+    m.liquidity_providers
+        .insert((lp.vault_address.clone(), lp.address.clone()), lp);
+}
+fn put_round(m: &mut MemoryStore, r: OptionRound) {
+    m.rounds.insert(r.address.clone(), r);
+}
+fn put_queued(m: &mut MemoryStore, q: QueuedLiquidity) {
+    m.queued
+        .insert((q.round_address.clone(), q.address.clone()), q);
+}
+fn put_buyer(m: &mut MemoryStore, b: OptionBuyer) {
+    m.buyers
+        .insert((b.round_address.clone(), b.address.clone()), b);
+}
+fn put_bid(m: &mut MemoryStore, b: Bid) {
+    m.bids
+        .insert((b.round_address.clone(), b.bid_id.clone()), b);
+}
+
+impl<S: Source> Source for CachedStore<S> {
+    fn vault(&mut self, address: &str) -> StoreResult<Option<Vault>> {
+        self.ensure_vault(address)?;
+        self.batch.memory.vault(address)
+    }
+    fn liquidity_provider(
+        &mut self,
+        address: &str,
+        vault: &str,
+    ) -> StoreResult<Option<LiquidityProvider>> {
+        self.ensure_lp(address, vault)?;
+        self.batch.memory.liquidity_provider(address, vault)
+    }
+    fn liquidity_providers(&mut self, vault: &str) -> StoreResult<Vec<LiquidityProvider>> {
+        self.ensure_lps_of_vault(vault)?;
+        self.batch.memory.liquidity_providers(vault)
+    }
+    fn round(&mut self, address: &str) -> StoreResult<Option<OptionRound>> {
+        self.ensure_round(address)?;
+        self.batch.memory.round(address)
+    }
+    fn round_by_id(&mut self, vault: &str, round_id: u64) -> StoreResult<Option<OptionRound>> {
+        self.ensure_rounds_of_vault(vault)?;
+        self.batch.memory.round_by_id(vault, round_id)
+    }
+    fn rounds_of_vault(&mut self, vault: &str) -> StoreResult<Vec<OptionRound>> {
+        self.ensure_rounds_of_vault(vault)?;
+        self.batch.memory.rounds_of_vault(vault)
+    }
+    fn queued_liquidity(&mut self, lp: &str, round: &str) -> StoreResult<Option<QueuedLiquidity>> {
+        self.ensure_queued(lp, round)?;
+        self.batch.memory.queued_liquidity(lp, round)
+    }
+    fn queued_liquidity_of_round(&mut self, round: &str) -> StoreResult<Vec<QueuedLiquidity>> {
+        self.ensure_queued_of_round(round)?;
+        self.batch.memory.queued_liquidity_of_round(round)
+    }
+    fn option_buyer(&mut self, address: &str, round: &str) -> StoreResult<Option<OptionBuyer>> {
+        self.ensure_buyer(address, round)?;
+        self.batch.memory.option_buyer(address, round)
+    }
+    fn option_buyers_of_round(&mut self, round: &str) -> StoreResult<Vec<OptionBuyer>> {
+        self.ensure_buyers_of_round(round)?;
+        self.batch.memory.option_buyers_of_round(round)
+    }
+    fn bid(&mut self, round: &str, bid_id: &str) -> StoreResult<Option<Bid>> {
+        self.ensure_bid(round, bid_id)?;
+        self.batch.memory.bid(round, bid_id)
+    }
+    fn bids_of_round(&mut self, round: &str) -> StoreResult<Vec<Bid>> {
+        self.ensure_bids_of_round(round)?;
+        self.batch.memory.bids_of_round(round)
+    }
+    fn lp_round_deposits(&mut self, round: &str) -> StoreResult<Vec<LpRoundDeposit>> {
+        self.ensure_deposits_of_round(round)?;
+        self.batch.memory.lp_round_deposits(round)
+    }
+    fn applied_events_of_block(
+        &mut self,
+        block_hash: &str,
+    ) -> StoreResult<Vec<(EventKey, String)>> {
+        self.ensure_ledger(block_hash)?;
+        self.batch.memory.applied_events_of_block(block_hash)
+    }
+}
+
+impl<S: Source> Store for CachedStore<S> {
+    fn journal_block(&mut self, block_hash: &str) -> StoreResult<()> {
+        self.batch.block = block_hash.to_string();
+        self.batch.memory.journal_block(block_hash)
+    }
+
+    fn insert_vault(&mut self, vault: &Vault) -> StoreResult<()> {
+        self.ensure_vault(&vault.address)?;
+        self.batch.memory.insert_vault(vault)?;
+        self.written(row_key(Table::Vaults, &[&vault.address]));
+        Ok(())
+    }
+    fn update_vault(&mut self, vault: &Vault) -> StoreResult<()> {
+        self.ensure_vault(&vault.address)?;
+        self.batch.memory.update_vault(vault)?;
+        self.written(row_key(Table::Vaults, &[&vault.address]));
+        Ok(())
+    }
+    fn insert_liquidity_provider(&mut self, lp: &LiquidityProvider) -> StoreResult<()> {
+        self.ensure_lp(&lp.address, &lp.vault_address)?;
+        self.batch.memory.insert_liquidity_provider(lp)?;
+        self.written(row_key(
+            Table::LiquidityProviders,
+            &[&lp.address, &lp.vault_address],
+        ));
+        Ok(())
+    }
+    fn update_liquidity_providers(&mut self, lps: &[LiquidityProvider]) -> StoreResult<()> {
+        for lp in lps {
+            self.ensure_lp(&lp.address, &lp.vault_address)?;
+        }
+        self.batch.memory.update_liquidity_providers(lps)?;
+        for lp in lps {
+            self.written(row_key(
+                Table::LiquidityProviders,
+                &[&lp.address, &lp.vault_address],
+            ));
+        }
+        Ok(())
+    }
+    fn insert_round(&mut self, round: &OptionRound) -> StoreResult<()> {
+        self.ensure_round(&round.address)?;
+        self.batch.memory.insert_round(round)?;
+        self.written(row_key(Table::Rounds, &[&round.address]));
+        Ok(())
+    }
+    fn update_round(&mut self, round: &OptionRound) -> StoreResult<()> {
+        self.ensure_round(&round.address)?;
+        self.batch.memory.update_round(round)?;
+        self.written(row_key(Table::Rounds, &[&round.address]));
+        Ok(())
+    }
+    fn insert_queued_liquidity(&mut self, q: &QueuedLiquidity) -> StoreResult<()> {
+        self.ensure_queued(&q.address, &q.round_address)?;
+        self.batch.memory.insert_queued_liquidity(q)?;
+        self.written(row_key(
+            Table::QueuedLiquidity,
+            &[&q.address, &q.round_address],
+        ));
+        Ok(())
+    }
+    fn update_queued_liquidity(&mut self, q: &QueuedLiquidity) -> StoreResult<()> {
+        self.ensure_queued(&q.address, &q.round_address)?;
+        self.batch.memory.update_queued_liquidity(q)?;
+        self.written(row_key(
+            Table::QueuedLiquidity,
+            &[&q.address, &q.round_address],
+        ));
+        Ok(())
+    }
+    fn insert_option_buyer(&mut self, b: &OptionBuyer) -> StoreResult<()> {
+        self.ensure_buyer(&b.address, &b.round_address)?;
+        self.batch.memory.insert_option_buyer(b)?;
+        self.written(row_key(
+            Table::OptionBuyers,
+            &[&b.address, &b.round_address],
+        ));
+        Ok(())
+    }
+    fn update_option_buyers(&mut self, buyers: &[OptionBuyer]) -> StoreResult<()> {
+        for b in buyers {
+            self.ensure_buyer(&b.address, &b.round_address)?;
+        }
+        self.batch.memory.update_option_buyers(buyers)?;
+        for b in buyers {
+            self.written(row_key(
+                Table::OptionBuyers,
+                &[&b.address, &b.round_address],
+            ));
+        }
+        Ok(())
+    }
+    fn insert_bid(&mut self, bid: &Bid) -> StoreResult<()> {
+        self.ensure_bid(&bid.round_address, &bid.bid_id)?;
+        self.batch.memory.insert_bid(bid)?;
+        self.written(row_key(Table::Bids, &[&bid.round_address, &bid.bid_id]));
+        Ok(())
+    }
+    fn update_bid(&mut self, bid: &Bid) -> StoreResult<()> {
+        self.ensure_bid(&bid.round_address, &bid.bid_id)?;
+        self.batch.memory.update_bid(bid)?;
+        self.written(row_key(Table::Bids, &[&bid.round_address, &bid.bid_id]));
+        Ok(())
+    }
+    fn insert_lp_round_deposits(&mut self, deposits: &[LpRoundDeposit]) -> StoreResult<()> {
+        for d in deposits {
+            self.ensure_deposits_of_round(&d.round_address)?;
+        }
+        self.batch.memory.insert_lp_round_deposits(deposits)?;
+        for d in deposits {
+            self.written(row_key(
+                Table::LpRoundDeposits,
+                &[&d.round_address, &d.lp_address],
+            ));
+        }
+        Ok(())
+    }
+
+    fn upsert_vault_snapshots(&mut self, rows: &[VaultSnapshot]) -> StoreResult<()> {
+        for r in rows {
+            self.snapshot_written(row_key(
+                Table::VaultHistory,
+                &[&r.vault, &r.block.to_string()],
+            ));
+        }
+        self.batch.memory.upsert_vault_snapshots(rows)
+    }
+    fn upsert_lp_snapshots(&mut self, rows: &[LpSnapshot]) -> StoreResult<()> {
+        for r in rows {
+            self.snapshot_written(row_key(
+                Table::LpHistory,
+                &[&r.lp, &r.vault, &r.block.to_string()],
+            ));
+        }
+        self.batch.memory.upsert_lp_snapshots(rows)
+    }
+
+    fn claim_event(
+        &mut self,
+        key: &EventKey,
+        content: &str,
+        event_name: &str,
+    ) -> StoreResult<bool> {
+        self.ensure_ledger(&key.block_hash)?;
+        let claimed = self.batch.memory.claim_event(key, content, event_name)?;
+        if claimed {
+            self.batch.claims.push(Claim {
+                key: key.clone(),
+                content: content.to_string(),
+                event_name: event_name.to_string(),
+            });
+        }
+        Ok(claimed)
+    }
+}
