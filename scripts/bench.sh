@@ -1,97 +1,234 @@
 #!/usr/bin/env bash
-# `make bench`: figures for the processor on a synthetic chain (a benchmark, not a test).
-# Builds and installs the release extension, starts a throw-away cluster, generates a seeded
-# chain (src/synth via the synth-chain binary), loads it with the trigger path off, then:
-#   - processes every block with process_block, one transaction per block;
-#   - reverts the newest REVERT_BLOCKS blocks with revert_block, one transaction per block;
-# and prints per-block costs and the revert/process ratio for the same blocks. Each block is its
-# own top-level transaction (psql autocommit, as the indexer and the worker commit), timed
-# inside the server (clock_timestamp around the call), so client round trips and COMMIT are
-# excluded from both sides alike. (A single CALL that COMMITs in a loop would be wrong here:
-# it keeps dead row versions of hot rows alive and slows down without bound.)
+# `make bench`: figures for the processor on a seeded synthetic chain (a benchmark, not a test).
+# Builds and installs the release extension, starts a throw-away cluster and generates the chain
+# (src/synth through the synth-chain binary). Then, each figure next to a baseline measured in
+# the same run (absolute times on shared machines are noisy; the ratios are what to compare):
 #
-# Knobs: SEED (1), VAULTS (10), LPS (50), BIDDERS (20), BLOCKS (3000), EVENTS (12 max per
-#        block), REVERT_BLOCKS (1000), PROFILE=1 (load pg_stat_statements, print the costliest
-#        statements, nested ones included)
+#  1. ingest overhead: the indexer-style writes (one transaction per block: its starknet_blocks
+#     row and its events rows) into a database with the extension and its trigger path, over the
+#     same writes into a database without the extension;
+#  2. catch-up: process_pending (the worker's batch call) over the whole chain, one transaction
+#     per batch; events/s, blocks/s, and the ratio to a raw-write floor: a prepared single-row
+#     INSERT writing as many rows as the catch-up wrote (pg_stat_user_tables), in as many
+#     transactions;
+#  3. revert: the newest REVERT_BLOCKS blocks with revert_block, one transaction per block,
+#     against process_block of the same blocks (one transaction per block);
+#  4. cost per LP of auction start, auction end and settlement for one vault with 10 ... 10,000
+#     LPs (Simulator::lp_scaling): flat means linear total cost;
+#  5. peak memory (VmHWM) of the backends doing 2 and 4.
+#
+# Knobs: SEED (1), VAULTS (20), LPS (250 per vault), BIDDERS (100 per vault), BLOCKS (10000),
+#        EVENTS (20, the most per block), BATCH (500 blocks per catch-up transaction),
+#        REVERT_BLOCKS (1000), LP_SCALES ("10 100 1000 10000"), PROFILE=1 (pg_stat_statements:
+#        the costliest statements of the catch-up, nested ones included)
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib/cluster.sh"
-SEED="${SEED:-1}" VAULTS="${VAULTS:-10}" LPS="${LPS:-50}" BIDDERS="${BIDDERS:-20}"
-BLOCKS="${BLOCKS:-3000}" EVENTS="${EVENTS:-12}" REVERT_BLOCKS="${REVERT_BLOCKS:-1000}"
+SEED="${SEED:-1}" VAULTS="${VAULTS:-20}" LPS="${LPS:-250}" BIDDERS="${BIDDERS:-100}"
+BLOCKS="${BLOCKS:-10000}" EVENTS="${EVENTS:-20}" BATCH="${BATCH:-500}"
+REVERT_BLOCKS="${REVERT_BLOCKS:-1000}" LP_SCALES="${LP_SCALES:-10 100 1000 10000}"
 
 install_extension --release
 if [ "${PROFILE:-0}" = 1 ]; then
-  EXTRA_CONF="shared_preload_libraries = 'pg_stat_statements, auto_explain'
-pg_stat_statements.track = all
-auto_explain.log_min_duration = '20ms'
-auto_explain.log_nested_statements = on"
+  EXTRA_CONF="shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = all"
 fi
 start_cluster
+SQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U "$PG_USER")
+q() { "${SQL[@]}" -d "$1" -Atc "$2"; }
+now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+START_ALL="$(now)"
+
+(cd "$CRATE_DIR" && cargo build --quiet --release --bin synth-chain)
+SYNTH="$CRATE_DIR/target/release/synth-chain"
 CHAIN="$DIR/chain"
 log "generating the chain (seed $SEED: $VAULTS vaults, $LPS LPs and $BIDDERS bidders each, $BLOCKS blocks)"
-(cd "$CRATE_DIR" && cargo run --quiet --release --bin synth-chain -- "$CHAIN" "$SEED" "$VAULTS" "$LPS" "$BIDDERS" "$BLOCKS" "$EVENTS")
-chmod -R a+rX "$CHAIN"
+"$SYNTH" "$CHAIN" "$SEED" "$VAULTS" "$LPS" "$BIDDERS" "$BLOCKS" "$EVENTS"
+chmod -R a+rX "$DIR"
+EVENT_COUNT="$(wc -l < "$CHAIN/events.tsv")"
 
-"${PSQL[@]}" <<SQL
+# A database with the indexer's tables; `ext` keeps the extension, `plain` drops it again.
+make_db() { # name ext|plain chain_dir
+  "${SQL[@]}" -d postgres -c "CREATE DATABASE $1"
+  "${SQL[@]}" -d "$1" -o /dev/null <<SQL
+SET client_min_messages = warning;
 $( [ "${PROFILE:-0}" = 1 ] && echo "CREATE EXTENSION pg_stat_statements;" )
 CREATE EXTENSION event_processor;
 SELECT event_processor.create_indexer_tables(with_from_address => true);
-SET event_processor.trigger_enabled = off;
-\\copy starknet_blocks FROM '$CHAIN/blocks.tsv'
-\\copy events FROM '$CHAIN/events.tsv'
-ANALYZE;
+$( [ "$2" = plain ] && echo "DROP EXTENSION event_processor CASCADE;" )
 CREATE SCHEMA bench;
-CREATE TABLE bench.timing (block_number numeric, block_hash text, events int, phase text, seconds float8);
-CREATE FUNCTION bench.process(hash text) RETURNS void LANGUAGE plpgsql AS \$\$
+CREATE TABLE bench.blocks AS SELECT * FROM starknet_blocks WITH NO DATA;
+CREATE TABLE bench.events AS SELECT * FROM events WITH NO DATA;
+\\copy bench.blocks FROM '$3/blocks.tsv'
+\\copy bench.events FROM '$3/events.tsv'
+CREATE INDEX ON bench.blocks (block_number);
+CREATE INDEX ON bench.events (block_number);
+ANALYZE;
+SQL
+}
+
+# ---------------------------------------------------------------------------------------------
+log "1. ingest: $BLOCKS indexer transactions (block row + its events), without and with the extension"
+make_db ingest_plain plain "$CHAIN"
+make_db ingest_ext ext "$CHAIN"
+cut -f1 "$CHAIN/blocks.tsv" | awk '{ print "BEGIN;\nINSERT INTO starknet_blocks SELECT * FROM bench.blocks WHERE block_number = " $1 ";\nINSERT INTO events SELECT * FROM bench.events WHERE block_number = " $1 ";\nCOMMIT;" }' > "$DIR/ingest.sql"
+ingest() {
+  local t0; t0="$(now)"
+  "${SQL[@]}" -d "$1" -o /dev/null -f "$DIR/ingest.sql"
+  calc "$(now) - $t0"
+}
+INGEST_PLAIN="$(ingest ingest_plain)"
+INGEST_EXT="$(ingest ingest_ext)"
+[ "$(q ingest_ext 'SELECT count(*) FROM event_processor.applied_blocks')" = "$BLOCKS" ] \
+  || { echo "bench: the trigger path did not apply every block" >&2; exit 1; }
+INGEST_EVENTS="$(q ingest_ext 'SELECT count(*) FROM event_processor.applied_events')"
+
+# ---------------------------------------------------------------------------------------------
+log "2. catch-up: process_pending($BATCH) until the chain is applied, one transaction per batch"
+make_db catchup ext "$CHAIN"
+"${SQL[@]}" -d catchup <<'SQL'
+ALTER DATABASE catchup SET event_processor.trigger_enabled = off;
+SET event_processor.trigger_enabled = off;
+CREATE TABLE bench.timing (phase text, block_hash text, blocks int, events int, seconds float8);
+CREATE TABLE bench.stats AS SELECT 0 AS phase, sum(n_tup_ins + n_tup_upd + n_tup_del) AS rows
+  FROM pg_stat_user_tables WHERE schemaname IN ('public', 'event_processor');
+CREATE FUNCTION bench.catch_up(batch int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp(); b bigint; e bigint;
+BEGIN
+    SELECT blocks_applied, events_applied INTO b, e FROM event_processor.process_pending(batch);
+    INSERT INTO bench.timing VALUES ('catch-up', NULL, b, e, extract(epoch FROM clock_timestamp() - t0));
+END $$;
+CREATE FUNCTION bench.process(hash text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE t0 timestamptz := clock_timestamp(); n int;
 BEGIN
     n := event_processor.process_block(hash);
-    INSERT INTO bench.timing SELECT block_number, hash, n, 'process', extract(epoch FROM clock_timestamp() - t0)
-      FROM starknet_blocks WHERE block_hash = hash;
-END \$\$;
-CREATE FUNCTION bench.revert(hash text) RETURNS void LANGUAGE plpgsql AS \$\$
+    INSERT INTO bench.timing VALUES ('process', hash, 1, n, extract(epoch FROM clock_timestamp() - t0));
+END $$;
+CREATE FUNCTION bench.revert(hash text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE t0 timestamptz := clock_timestamp(); n int;
 BEGIN
     n := event_processor.revert_block(hash);
-    INSERT INTO bench.timing SELECT block_number, hash, n, 'revert', extract(epoch FROM clock_timestamp() - t0)
-      FROM starknet_blocks WHERE block_hash = hash;
+    INSERT INTO bench.timing VALUES ('revert', hash, 1, n, extract(epoch FROM clock_timestamp() - t0));
+END $$;
+CREATE FUNCTION bench.peak_kb() RETURNS bigint LANGUAGE sql AS
+  $$ SELECT substring(pg_read_file('/proc/self/status') FROM 'VmHWM:\s*(\d+) kB')::bigint $$;
+INSERT INTO starknet_blocks SELECT * FROM bench.blocks;
+INSERT INTO events SELECT * FROM bench.events;
+ANALYZE;
+SQL
+q catchup "SELECT pg_stat_reset()" >/dev/null
+sleep 1
+BATCHES=$(( (BLOCKS + BATCH - 1) / BATCH ))
+{ echo "SET client_min_messages = error;"
+  for _ in $(seq "$BATCHES"); do echo "SELECT bench.catch_up($BATCH);"; done
+  echo "\\o $DIR/catchup-peak"; echo "SELECT bench.peak_kb();"; } > "$DIR/catchup.sql"
+T0="$(now)"
+"${SQL[@]}" -d catchup -At -o /dev/null -f "$DIR/catchup.sql"
+CATCHUP_WALL="$(calc "$(now) - $T0")"
+CATCHUP_PEAK_KB="$(tr -d '[:space:]' < "$DIR/catchup-peak")"
+sleep 1  # the backend's table statistics are flushed when it exits
+CATCHUP_ROWS="$(q catchup "SELECT sum(n_tup_ins + n_tup_upd + n_tup_del) FROM pg_stat_user_tables
+                            WHERE schemaname IN ('public', 'event_processor')")"
+CATCHUP_TXNS="$(q catchup "SELECT count(*) FROM bench.timing WHERE phase = 'catch-up' AND blocks > 0")"
+[ "$(q catchup 'SELECT count(*) FROM event_processor.applied_blocks')" = "$BLOCKS" ] \
+  || { echo "bench: the catch-up did not apply every block" >&2; exit 1; }
+
+log "2b. raw-write floor: $CATCHUP_ROWS rows by a prepared single-row INSERT, in $CATCHUP_TXNS transactions"
+"${SQL[@]}" -d catchup <<'SQL'
+CREATE TABLE bench.floor (id bigint PRIMARY KEY, address varchar(255), amount numeric(78,0), payload text);
+CREATE PROCEDURE bench.write_rows(first bigint, n bigint) LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN first .. first + n - 1 LOOP
+        INSERT INTO bench.floor VALUES (i, to_hex(i::bigint * 7919), i::bigint * 1000003, md5(i::text));
+    END LOOP;
+END $$;
+SQL
+PER_TXN=$(( (CATCHUP_ROWS + CATCHUP_TXNS - 1) / CATCHUP_TXNS ))
+{ for i in $(seq 0 $((CATCHUP_TXNS - 1))); do echo "CALL bench.write_rows($((i * PER_TXN)), $PER_TXN);"; done; } > "$DIR/floor.sql"
+T0="$(now)"
+"${SQL[@]}" -d catchup -o /dev/null -f "$DIR/floor.sql"
+FLOOR_WALL="$(calc "$(now) - $T0")"
+
+if [ "${PROFILE:-0}" = 1 ]; then
+  log "costliest statements of the catch-up (pg_stat_statements, nested included)"
+  "${SQL[@]}" -d catchup -P pager=off -c "SELECT calls, round(total_exec_time::numeric) AS ms,
+         round(mean_exec_time::numeric, 3) AS mean_ms, rows,
+         left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS statement
+    FROM pg_stat_statements WHERE query NOT LIKE '%bench.%' AND dbid = (SELECT oid FROM pg_database WHERE datname = 'catchup')
+    ORDER BY total_exec_time DESC LIMIT 15"
+fi
+
+# ---------------------------------------------------------------------------------------------
+log "3. revert the newest $REVERT_BLOCKS blocks (revert_block), then process them again (process_block), one transaction per block"
+tail -n "$REVERT_BLOCKS" "$CHAIN/blocks.tsv" | cut -f2 > "$DIR/newest"
+{ echo "SET client_min_messages = error;"; tac "$DIR/newest" | sed "s/.*/SELECT bench.revert('&');/"; } > "$DIR/revert.sql"
+{ echo "SET client_min_messages = error;"; sed "s/.*/SELECT bench.process('&');/" "$DIR/newest"; } > "$DIR/reprocess.sql"
+"${SQL[@]}" -d catchup -o /dev/null -f "$DIR/revert.sql"
+"${SQL[@]}" -d catchup -o /dev/null -f "$DIR/reprocess.sql"
+
+# ---------------------------------------------------------------------------------------------
+log "4. cost per LP: one vault, LPs = $LP_SCALES"
+echo -n > "$DIR/lp-scaling.tsv"
+for n in $LP_SCALES; do
+  "$SYNTH" lp-scaling "$DIR/lp$n" "$n" 2>/dev/null
+  chmod -R a+rX "$DIR/lp$n"
+  make_db "lp$n" ext "$DIR/lp$n"
+  "${SQL[@]}" -d "lp$n" <<SQL
+ALTER DATABASE lp$n SET event_processor.trigger_enabled = off;
+SET event_processor.trigger_enabled = off;
+INSERT INTO starknet_blocks SELECT * FROM bench.blocks;
+INSERT INTO events SELECT * FROM bench.events;
+ANALYZE;
+CREATE TABLE bench.timing (block_hash text, seconds float8);
+CREATE TABLE bench.phases (block_hash text, phase text, lps int);
+\\copy bench.phases FROM '$DIR/lp$n/phases.tsv'
+CREATE FUNCTION bench.process(hash text) RETURNS void LANGUAGE plpgsql AS \$\$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+    PERFORM event_processor.process_block(hash);
+    INSERT INTO bench.timing VALUES (hash, extract(epoch FROM clock_timestamp() - t0));
 END \$\$;
 SQL
+  { echo "SET client_min_messages = error;"; cut -f2 "$DIR/lp$n/blocks.tsv" | sed "s/.*/SELECT bench.process('&');/"
+    echo "\\o $DIR/lp$n/peak"; echo "SELECT substring(pg_read_file('/proc/self/status') FROM 'VmHWM:\s*(\d+) kB');"; } > "$DIR/lp$n/process.sql"
+  "${SQL[@]}" -d "lp$n" -At -o /dev/null -f "$DIR/lp$n/process.sql"
+  q "lp$n" "SELECT p.lps, p.phase, round((1e6 * t.seconds / p.lps)::numeric, 2), round((1e3 * t.seconds)::numeric, 2), $(tr -d '[:space:]' < "$DIR/lp$n/peak")
+              FROM bench.phases p JOIN bench.timing t USING (block_hash) WHERE p.phase <> 'bids'" | tr '|' '\t' >> "$DIR/lp-scaling.tsv"
+  "${SQL[@]}" -d postgres -c "DROP DATABASE lp$n"
+done
 
-log "processing every block (process_block, one transaction per block)"
-{ echo "SET client_min_messages = error;"; cut -f2 "$CHAIN/blocks.tsv" | sed "s/.*/SELECT bench.process('&');/"; } > "$DIR/process.sql"
-"${PSQL[@]}" -o /dev/null -f "$DIR/process.sql"
-log "reverting the newest $REVERT_BLOCKS blocks (revert_block, one transaction per block)"
-{ echo "SET client_min_messages = error;"; cut -f2 "$CHAIN/blocks.tsv" | tail -n "$REVERT_BLOCKS" | tac | sed "s/.*/SELECT bench.revert('&');/"; } > "$DIR/revert.sql"
-"${PSQL[@]}" -o /dev/null -f "$DIR/revert.sql"
+# ---------------------------------------------------------------------------------------------
+log "results ($(nproc) cores, $(date -u +%F), PostgreSQL $(as_pg "$PG_BIN/postgres" --version | awk '{print $3}'), $(( $(date +%s) - ${START_ALL%.*} )) s in all)"
+CATCHUP_SERVER="$(q catchup "SELECT sum(seconds) FROM bench.timing WHERE phase = 'catch-up'")"
+cat <<EOF
 
-log "results ($(nproc) cores, $(date -u +%F), PostgreSQL $(as_pg "$PG_BIN/postgres" --version | awk '{print $3}'))"
-"${PSQL[@]}" -P pager=off <<'SQL'
-WITH p AS (SELECT * FROM bench.timing WHERE phase = 'process'),
-     r AS (SELECT * FROM bench.timing WHERE phase = 'revert'),
-     same AS (SELECT p.* FROM p JOIN r USING (block_hash))
-SELECT 'process, all blocks' AS measure, count(*) AS blocks, sum(events) AS events,
-       round(sum(seconds)::numeric, 3) AS seconds,
-       round((1e6 * sum(seconds) / count(*))::numeric, 1) AS us_per_block,
+chain: $BLOCKS blocks, $EVENT_COUNT events, $VAULTS vaults, $((VAULTS * LPS)) LPs, $((VAULTS * BIDDERS)) bidders (seed $SEED)
+
+1. ingest (indexer transactions, one per block, client wall time)
+   without the extension   $(printf '%8.2f' "$INGEST_PLAIN") s
+   with the trigger path   $(printf '%8.2f' "$INGEST_EXT") s   ($INGEST_EVENTS events applied at COMMIT)
+   ingest overhead         $(printf '%8.2f' "$(calc "$INGEST_EXT / $INGEST_PLAIN")") x
+
+2. catch-up (process_pending($BATCH), $CATCHUP_TXNS transactions)
+   time                    $(printf '%8.2f' "$CATCHUP_WALL") s wall, $(printf '%.2f' "$CATCHUP_SERVER") s in the server
+   throughput              $(printf '%8.0f' "$(calc "$EVENT_COUNT / $CATCHUP_WALL")") events/s, $(printf '%.0f' "$(calc "$BLOCKS / $CATCHUP_WALL")") blocks/s
+   rows written            $CATCHUP_ROWS (state, history, journal, ledger; pg_stat_user_tables)
+   raw-write floor         $(printf '%8.2f' "$FLOOR_WALL") s for as many rows in as many transactions
+   catch-up / floor        $(printf '%8.2f' "$(calc "$CATCHUP_WALL / $FLOOR_WALL")") x
+   peak memory (VmHWM)     $CATCHUP_PEAK_KB kB
+EOF
+echo
+echo "3. revert vs process, the newest $REVERT_BLOCKS blocks, one transaction per block (server time)"
+"${SQL[@]}" -d catchup -P pager=off <<'SQL'
+SELECT phase, count(*) AS blocks, sum(events) AS events, round(sum(seconds)::numeric, 3) AS seconds,
+       round((1e6 * sum(seconds) / count(*))::numeric) AS us_per_block,
        round((sum(events) / sum(seconds))::numeric) AS events_per_s
-  FROM p
-UNION ALL
-SELECT 'process, the reverted blocks', count(*), sum(events), round(sum(seconds)::numeric, 3),
-       round((1e6 * sum(seconds) / count(*))::numeric, 1), round((sum(events) / sum(seconds))::numeric)
-  FROM same
-UNION ALL
-SELECT 'revert, same blocks', count(*), sum(events), round(sum(seconds)::numeric, 3),
-       round((1e6 * sum(seconds) / count(*))::numeric, 1), round((sum(events) / sum(seconds))::numeric)
-  FROM r;
+  FROM bench.timing WHERE phase IN ('revert', 'process') GROUP BY phase ORDER BY phase DESC;
 SELECT round(((SELECT sum(seconds) FROM bench.timing WHERE phase = 'revert')
-           / (SELECT sum(t.seconds) FROM bench.timing t
-               WHERE t.phase = 'process'
-                 AND t.block_hash IN (SELECT block_hash FROM bench.timing WHERE phase = 'revert')))::numeric, 3)
-       AS revert_to_process_ratio;
+            / (SELECT sum(seconds) FROM bench.timing WHERE phase = 'process'))::numeric, 3)
+       AS revert_time_over_process_time;
 SQL
-if [ "${PROFILE:-0}" = 1 ]; then
-  log "costliest statements (pg_stat_statements, nested included)"
-  "${PSQL[@]}" -P pager=off -c "SELECT calls, round(total_exec_time::numeric) AS ms, round(mean_exec_time::numeric, 3) AS mean_ms,
-         left(regexp_replace(query, '\s+', ' ', 'g'), 100) AS statement
-    FROM pg_stat_statements WHERE query NOT LIKE '%bench.%' ORDER BY total_exec_time DESC LIMIT 12"
-fi
+echo "4. cost per LP (process_block of the block, server time)"
+printf '   %-7s %-14s %12s %10s %14s\n' LPs phase "µs per LP" "ms" "peak kB"
+awk -F'\t' '{ printf "   %-7s %-14s %12s %10s %14s\n", $1, $2, $3, $4, $5 }' "$DIR/lp-scaling.tsv"

@@ -31,15 +31,18 @@ CREATE TABLE event_processor.applied_events (
 );
 
 -- Before-image of every state row a block touched, or NULL if the row did not exist
--- (spec §4.2); replayed newest-first by revert_block. Keyed by block hash.
+-- (spec §4.2), as to_jsonb text; replayed newest-first (seq DESC) by revert_block. A row
+-- journaled twice for one block (a vault catch-up, then the block) is harmless: the older
+-- image is restored last. Text, not jsonb, and no unique key: written in bulk on every batch,
+-- read only on revert (which casts).
 CREATE TABLE event_processor.journal (
     seq        bigserial PRIMARY KEY,
     block_hash varchar(66) NOT NULL,
     table_name text NOT NULL,
-    pk         jsonb NOT NULL,
-    before     jsonb,
-    CONSTRAINT journal_first_touch UNIQUE (block_hash, table_name, pk)
+    pk         text NOT NULL,
+    before     text
 );
+CREATE INDEX journal_block_idx ON event_processor.journal (block_hash);
 
 -- D(a): LP a's unlocked balance locked at the auction start of a round (spec §3.1, §3.3).
 CREATE TABLE event_processor.lp_round_deposits (

@@ -18,8 +18,8 @@ pub static FINALITY_DEPTH: GucSetting<i32> = GucSetting::<i32>::new(2000);
 pub static WORKER_ENABLED: GucSetting<bool> = GucSetting::<bool>::new(true);
 pub static WORKER_DATABASE: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"postgres"));
-pub static WORKER_NAPTIME_MS: GucSetting<i32> = GucSetting::<i32>::new(1000);
-pub static WORKER_MAX_BLOCKS: GucSetting<i32> = GucSetting::<i32>::new(1000);
+pub static WORKER_NAPTIME_MS: GucSetting<i32> = GucSetting::<i32>::new(500);
+pub static WORKER_MAX_BLOCKS: GucSetting<i32> = GucSetting::<i32>::new(500);
 /// Seconds before the postmaster restarts a worker that exited or crashed.
 pub const WORKER_RESTART_SECONDS: u64 = 2;
 
@@ -68,8 +68,8 @@ pub fn register() {
     );
     GucRegistry::define_int_guc(
         c"event_processor.worker_max_blocks",
-        c"How many blocks the background worker applies per wake-up (one transaction each).",
-        c"",
+        c"How many blocks the background worker applies per transaction when catching up.",
+        c"The state changes of a batch are written as sets at its end; a failing batch is retried block by block.",
         &WORKER_MAX_BLOCKS,
         1,
         i32::MAX,

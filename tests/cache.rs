@@ -71,3 +71,31 @@ fn batches_of_any_size_equal_block_by_block_application() {
         check(cfg, &mut rng);
     }
 }
+
+#[test]
+fn the_lp_scaling_chain_settles_a_round_with_every_lp_through_one_batch() {
+    let (blocks, [start, _, end, settle]) = event_processor::synth::Simulator::lp_scaling(300, 1);
+    assert!(start < end && end < settle && settle == blocks.len() - 1);
+    let mut direct = MemoryStore::default();
+    let mut cached = CachedStore::new(MemoryStore::default());
+    for block in &blocks {
+        apply_rows(&mut direct, block.events.clone(), Settings::default()).expect("valid");
+        apply_rows(&mut cached, block.events.clone(), Settings::default()).expect("valid");
+    }
+    let changes = cached.take_changes();
+    cached
+        .source()
+        .apply_changes(changes)
+        .expect("writes apply");
+    assert_eq!(cached.source().dump(), direct.dump());
+    assert_eq!(direct.liquidity_providers.len(), 300);
+    assert_eq!(
+        direct.deposits.len(),
+        300,
+        "every LP locked at the auction start"
+    );
+    assert!(direct
+        .rounds
+        .values()
+        .any(|r| r.round_id == 1 && r.state.as_str() == "Settled"));
+}

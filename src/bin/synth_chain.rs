@@ -3,8 +3,9 @@
 //! benchmarks.
 //!
 //!   synth-chain OUT_DIR [seed] [vaults] [lps_per_vault] [bidders_per_vault] [blocks] [max_events_per_block]
+//!   synth-chain lp-scaling OUT_DIR LPS
 
-use event_processor::synth::{ChainConfig, RoundAddressing, Simulator};
+use event_processor::synth::{ChainConfig, RoundAddressing, Simulator, SynthBlock};
 use std::io::{BufWriter, Write};
 
 fn arg(args: &[String], i: usize, default: u64) -> u64 {
@@ -15,6 +16,9 @@ fn arg(args: &[String], i: usize, default: u64) -> u64 {
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("lp-scaling") {
+        return lp_scaling(&args);
+    }
     let out = std::path::PathBuf::from(
         args.get(1)
             .expect("usage: synth-chain OUT_DIR [seed vaults lps bidders blocks events]"),
@@ -29,13 +33,36 @@ fn main() -> std::io::Result<()> {
         addressing: RoundAddressing::FromAddress,
         first_block: 1_000_000,
     };
-    std::fs::create_dir_all(&out)?;
+    let (blocks, _) = Simulator::generate(cfg);
+    write_chain(&std::path::PathBuf::from(out), &blocks)
+}
+
+/// `synth-chain lp-scaling OUT_DIR LPS`: the chain of `Simulator::lp_scaling`, plus
+/// `phases.tsv` naming the auction start, bids, auction end and settlement blocks.
+fn lp_scaling(args: &[String]) -> std::io::Result<()> {
+    let out = std::path::PathBuf::from(
+        args.get(2)
+            .expect("usage: synth-chain lp-scaling OUT_DIR LPS"),
+    );
+    let lps = arg(args, 3, 100) as usize;
+    let (blocks, marks) = Simulator::lp_scaling(lps, 1);
+    write_chain(&out, &blocks)?;
+    let mut phases = BufWriter::new(std::fs::File::create(out.join("phases.tsv"))?);
+    for (name, i) in ["auction start", "bids", "auction end", "settlement"]
+        .iter()
+        .zip(marks)
+    {
+        writeln!(phases, "{}\t{name}\t{lps}", blocks[i].hash)?;
+    }
+    Ok(())
+}
+
+fn write_chain(out: &std::path::Path, chain: &[SynthBlock]) -> std::io::Result<()> {
+    std::fs::create_dir_all(out)?;
     let mut blocks = BufWriter::new(std::fs::File::create(out.join("blocks.tsv"))?);
     let mut events = BufWriter::new(std::fs::File::create(out.join("events.tsv"))?);
-    let mut sim = Simulator::new(cfg.clone());
     let mut count = 0usize;
-    for _ in 0..cfg.blocks {
-        let b = sim.next_block();
+    for b in chain {
         writeln!(
             blocks,
             "{}\t{}\t{}\t{}\tMINED",
@@ -60,7 +87,7 @@ fn main() -> std::io::Result<()> {
     }
     eprintln!(
         "synth-chain: {} blocks, {count} events in {}",
-        cfg.blocks,
+        chain.len(),
         out.display()
     );
     Ok(())

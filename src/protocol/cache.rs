@@ -341,7 +341,7 @@ impl<S: Source> CachedStore<S> {
 
 impl Batch {
     /// What the batch changed, for the database (or a `MemoryStore`) to write as sets.
-    fn into_changes(self) -> ChangeSet {
+    fn into_changes(mut self) -> ChangeSet {
         let m = &self.memory;
         let split = |table: Table, keys: &[&str]| -> (bool, bool) {
             let key = row_key(table, keys);
@@ -401,15 +401,19 @@ impl Batch {
                 balances: balances.clone(),
             })
             .collect();
-        changes.journal = m
-            .journal
-            .iter()
+        let journal = std::mem::take(&mut self.memory.journal);
+        let snapshot =
+            |image: &Image| matches!(image, Image::LpHistory(..) | Image::VaultHistory(..));
+        changes.journal = journal
+            .into_iter()
             .map(|(block, image)| JournalEntry {
-                block: block.clone(),
-                before_in_source: self
-                    .before_in_source
-                    .contains(&(block.clone(), image_key(image))),
-                image: image.clone(),
+                // Only snapshot rows are written unread; skip the key for everything else.
+                before_in_source: snapshot(&image)
+                    && self
+                        .before_in_source
+                        .contains(&(block.clone(), image_key(&image))),
+                block,
+                image,
             })
             .collect();
         changes.claims = self.claims;

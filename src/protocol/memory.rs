@@ -9,7 +9,7 @@ use super::state::{
 };
 use super::store::{EventKey, LpSnapshot, Source, Store, StoreError, StoreResult, VaultSnapshot};
 use super::tables::Table;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemoryStore {
@@ -35,7 +35,7 @@ pub struct MemoryStore {
     pub applied_content: BTreeSet<(String, String, String)>,
     /// Before-images in write order, each tagged with its block (spec §4.2).
     pub journal: Vec<(String, Image)>,
-    journaled: BTreeSet<(String, Table, String)>,
+    journaled: HashSet<(String, Table, String)>,
     block: String,
 }
 

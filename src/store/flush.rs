@@ -28,6 +28,35 @@ fn texts<R: Row>(rows: &[R]) -> Vec<Vec<Option<String>>> {
         .collect()
 }
 
+/// One journal row per (block, table) for the rows the block created: before NULL, pk a JSON
+/// array of their keys.
+fn created_groups(entries: &[&JournalEntry]) -> Vec<Vec<Option<String>>> {
+    let mut groups: Vec<((String, Table), Vec<String>)> = Vec::new();
+    let mut index: std::collections::HashMap<(String, Table), usize> = Default::default();
+    for entry in entries {
+        let id = (entry.block.clone(), entry.image.table());
+        let pk = entry.image.record().pk;
+        match index.get(&id) {
+            Some(&at) => groups[at].1.push(pk),
+            None => {
+                index.insert(id.clone(), groups.len());
+                groups.push((id, vec![pk]));
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((block, table), keys)| {
+            vec![
+                Some(block),
+                Some(table.info().name.to_string()),
+                Some(format!("[{}]", keys.join(", "))),
+                None,
+            ]
+        })
+        .collect()
+}
+
 impl SpiStore<'_, '_> {
     pub fn write_changes(&mut self, changes: ChangeSet) -> StoreResult<()> {
         self.write_journal(&changes.journal)?;
@@ -60,44 +89,82 @@ impl SpiStore<'_, '_> {
         .map(drop)
     }
 
+    /// Rows that existed before their block are journaled one by one with their image; rows
+    /// a block created are journaled as one entry per block and table (an array of keys),
+    /// which revert deletes with one statement. Rows written without being read (history
+    /// snapshots) are probed: the few that exist are journaled from the table.
     fn write_journal(&mut self, journal: &[JournalEntry]) -> StoreResult<()> {
-        let (from_table, in_memory): (Vec<_>, Vec<_>) =
+        let (probed, in_memory): (Vec<_>, Vec<_>) =
             journal.iter().partition(|e| e.before_in_source);
+        let mut created: Vec<&JournalEntry> = Vec::new();
+        let mut images: Vec<Vec<Option<String>>> = Vec::new();
+        for entry in in_memory {
+            let record = entry.image.record();
+            match record.before {
+                None => created.push(entry),
+                Some(before) => images.push(vec![
+                    Some(entry.block.clone()),
+                    Some(record.table.info().name.to_string()),
+                    Some(record.pk),
+                    Some(before),
+                ]),
+            }
+        }
         for table in Table::ALL {
-            let rows: Vec<Vec<Option<String>>> = from_table
+            let candidates: Vec<&JournalEntry> = probed
                 .iter()
+                .copied()
                 .filter(|e| e.image.table() == table)
-                .map(|e| {
-                    let mut row = vec![Some(e.block.clone())];
-                    row.extend(e.image.key_cells().iter().map(|c| c.sql_text()));
-                    row
-                })
                 .collect();
-            if !rows.is_empty() {
-                let width = table.info().key.len() + 1;
+            if candidates.is_empty() {
+                continue;
+            }
+            let existing = self.existing(table, &candidates)?;
+            let (stored, absent): (Vec<_>, Vec<_>) = candidates
+                .into_iter()
+                .enumerate()
+                .partition(|(i, _)| existing.contains(&(i + 1)));
+            created.extend(absent.into_iter().map(|(_, e)| e));
+            if !stored.is_empty() {
+                let rows: Vec<Vec<Option<String>>> = stored
+                    .iter()
+                    .map(|(_, e)| {
+                        let mut row = vec![Some(e.block.clone())];
+                        row.extend(e.image.key_cells().iter().map(|c| c.sql_text()));
+                        row
+                    })
+                    .collect();
                 self.execute(
                     PlanKey::Table(table, TableOp::JournalFromTable),
-                    column_arrays(&rows, width),
+                    column_arrays(&rows, table.info().key.len() + 1),
                 )?;
             }
         }
-        if in_memory.is_empty() {
+        images.extend(created_groups(&created));
+        if images.is_empty() {
             return Ok(());
         }
-        let rows: Vec<Vec<Option<String>>> = in_memory
-            .iter()
-            .map(|e| {
-                let record = e.image.record();
-                vec![
-                    Some(e.block.clone()),
-                    Some(record.table.info().name.to_string()),
-                    Some(record.pk),
-                    record.before,
-                ]
-            })
-            .collect();
-        self.execute(Plan::JournalImages, column_arrays(&rows, 4))
+        self.execute(Plan::JournalImages, column_arrays(&images, 4))
             .map(drop)
+    }
+
+    /// The 1-based positions of `entries` whose rows exist in `table`.
+    fn existing(
+        &mut self,
+        table: Table,
+        entries: &[&JournalEntry],
+    ) -> StoreResult<std::collections::HashSet<usize>> {
+        let keys: Vec<Vec<Option<String>>> = entries
+            .iter()
+            .map(|e| e.image.key_cells().iter().map(|c| c.sql_text()).collect())
+            .collect();
+        let positions = self.query(
+            PlanKey::Table(table, TableOp::ExistingKeys),
+            column_arrays(&keys, table.info().key.len()),
+            "journal",
+            |c| Ok(c.u64()? as usize),
+        )?;
+        Ok(positions.into_iter().collect())
     }
 
     fn write_claims(&mut self, claims: &[Claim]) -> StoreResult<()> {

@@ -47,7 +47,7 @@ impl<'a, 'conn> SpiStore<'a, 'conn> {
     /// Executes `plan`; returns the rows mapped by `read`.
     fn query<R>(
         &mut self,
-        plan: Plan,
+        plan: impl Into<PlanKey>,
         args: Vec<DatumWithOid<'static>>,
         table: &'static str,
         read: fn(&mut Columns) -> StoreResult<R>,

@@ -114,9 +114,9 @@ plans! {
               WITH ORDINALITY AS u(b, v, n, e, c, ord) ORDER BY u.ord".into();
     // Before-images the batch holds in memory (first touch per block wins, spec §4.2).
     JournalImages: [A, A, A, A] => "INSERT INTO event_processor.journal (block_hash, table_name, pk, before) \
-         SELECT u.b, u.t, u.p::jsonb, u.i::jsonb \
+         SELECT u.b, u.t, u.p, u.i \
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(b, t, p, i, ord) \
-         ORDER BY u.ord ON CONFLICT (block_hash, table_name, pk) DO NOTHING".into();
+         ORDER BY u.ord".into();
 
     DepositsOfRound: [T] => format!("SELECT {DEPOSIT_COLUMNS} FROM event_processor.lp_round_deposits \
          WHERE round_address = $1");
@@ -154,7 +154,7 @@ plans! {
          WHERE block_number > $1::numeric ORDER BY event_processor.applied_blocks.block_number DESC".into();
     CanonicalBlock: [T] => "SELECT block_hash FROM public.starknet_blocks \
          WHERE block_hash = $1 AND status = 'MINED'".into();
-    JournalOfBlock: [T] => "SELECT table_name, pk::text, before::text FROM event_processor.journal \
+    JournalOfBlock: [T] => "SELECT table_name, pk, before FROM event_processor.journal \
          WHERE block_hash = $1 ORDER BY event_processor.journal.seq DESC".into();
     ForgetBlock: [T] => "WITH journal AS (DELETE FROM event_processor.journal WHERE block_hash = $1), \
               events AS (DELETE FROM event_processor.applied_events WHERE block_hash = $1 RETURNING 1), \
@@ -186,6 +186,9 @@ pub enum TableOp {
     Update,
     /// Inserts or updates rows by key (the history tables).
     Upsert,
+    /// Which of these keys (one array per key column) name existing rows: their 1-based
+    /// positions.
+    ExistingKeys,
     /// Journals the rows' current images (`$1` block hashes, then one array per key column):
     /// for rows a batch wrote without reading.
     JournalFromTable,
@@ -193,7 +196,7 @@ pub enum TableOp {
     RestoreUpdate,
     /// Inserts a before-image as a row.
     RestoreInsert,
-    /// Deletes the row whose key is in `$1` (jsonb).
+    /// Deletes the rows whose keys are in `$1` (a jsonb key object or an array of them).
     RestoreDelete,
 }
 
@@ -287,6 +290,17 @@ fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
             );
             (sql, all_arrays)
         }
+        TableOp::ExistingKeys => {
+            let names: Vec<&str> = info.key.iter().map(|(k, _)| *k).collect();
+            let sql = format!(
+                "SELECT u.ord::text FROM {arrays} WITH ORDINALITY AS u({names}, ord) \
+                 WHERE EXISTS (SELECT 1 FROM {q} t WHERE {matching})",
+                arrays = unnest(1, names.len()),
+                names = names.join(", "),
+                matching = key_match(table, "t", "u"),
+            );
+            (sql, vec![A; names.len()])
+        }
         TableOp::JournalFromTable => {
             let names: Vec<&str> = info.key.iter().map(|(k, _)| *k).collect();
             let pk: Vec<String> = info
@@ -298,10 +312,9 @@ fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
                 .collect();
             let sql = format!(
                 "INSERT INTO event_processor.journal (block_hash, table_name, pk, before) \
-                 SELECT u.block_hash, '{name}', jsonb_build_object({pk}), \
-                        (SELECT to_jsonb(t) FROM {q} t WHERE {matching}) \
-                 FROM {arrays} WITH ORDINALITY AS u(block_hash, {names}, ord) ORDER BY u.ord \
-                 ON CONFLICT (block_hash, table_name, pk) DO NOTHING",
+                 SELECT u.block_hash, '{name}', jsonb_build_object({pk})::text, \
+                        (SELECT to_jsonb(t)::text FROM {q} t WHERE {matching}) \
+                 FROM {arrays} WITH ORDINALITY AS u(block_hash, {names}, ord) ORDER BY u.ord",
                 name = info.name,
                 pk = pk.join(", "),
                 matching = key_match(table, "t", "u"),
@@ -326,8 +339,11 @@ fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
             vec![T],
         ),
         TableOp::RestoreDelete => {
+            // One key object, or an array of them (the rows a block inserted, journaled as one).
             let sql = format!(
-                "DELETE FROM {q} AS t USING jsonb_populate_record(NULL::{q}, $1::jsonb) AS k WHERE {matching}",
+                "DELETE FROM {q} AS t USING jsonb_populate_recordset(NULL::{q}, \
+                 CASE WHEN jsonb_typeof($1::jsonb) = 'array' THEN $1::jsonb \
+                      ELSE jsonb_build_array($1::jsonb) END) AS k WHERE {matching}",
                 matching = key_match(table, "t", "k"),
             );
             (sql, vec![T])

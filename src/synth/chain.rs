@@ -192,6 +192,52 @@ impl Simulator {
         (blocks, sim)
     }
 
+    /// A chain for measuring cost per LP: one vault whose `lps` LPs all deposit, then one block
+    /// each for the auction start, bids, the auction end and the settlement. Returns the blocks
+    /// and the indexes of those four blocks (start, bids, end, settlement).
+    pub fn lp_scaling(lps: usize, seed: u64) -> (Vec<SynthBlock>, [usize; 4]) {
+        let mut sim = Simulator::new(ChainConfig {
+            seed,
+            vaults: 1,
+            lps_per_vault: lps,
+            bidders_per_vault: 20,
+            blocks: 0,
+            max_events_per_block: 1,
+            addressing: RoundAddressing::FromAddress,
+            first_block: 1_000_000,
+        });
+        let mut blocks = Vec::new();
+        let next = |sim: &mut Simulator, act: &mut dyn FnMut(&mut Simulator)| {
+            sim.block += 1;
+            sim.timestamp += 100;
+            sim.tx = sim.fresh(0x7);
+            act(sim);
+            sim.seal()
+        };
+        blocks.push(next(&mut sim, &mut |s| s.deploy_vault()));
+        let pool = sim.vaults[0].lp_pool.clone();
+        for chunk in pool.chunks(1000) {
+            blocks.push(next(&mut sim, &mut |s| {
+                for lp in chunk {
+                    s.deposit_by(0, lp.clone());
+                }
+            }));
+        }
+        if !sim.vaults[0].current().priced {
+            blocks.push(next(&mut sim, &mut |s| s.set_pricing(0)));
+        }
+        let start = blocks.len();
+        blocks.push(next(&mut sim, &mut |s| s.start_auction(0)));
+        blocks.push(next(&mut sim, &mut |s| {
+            for _ in 0..20 {
+                s.place_bid(0);
+            }
+        }));
+        blocks.push(next(&mut sim, &mut |s| s.end_auction(0)));
+        blocks.push(next(&mut sim, &mut |s| s.settle(0)));
+        (blocks, [start, start + 1, start + 2, start + 3])
+    }
+
     fn fresh(&mut self, prefix: u64) -> String {
         self.next_id += 1;
         format!(
@@ -224,6 +270,11 @@ impl Simulator {
                 self.act(v);
             }
         }
+        self.seal()
+    }
+
+    /// Ends the block being written: its events so far become a block with a fresh hash.
+    fn seal(&mut self) -> SynthBlock {
         let hash = format!("{:#x}", 0xb000_0000u64 + self.block + (self.fork << 32));
         let parent = std::mem::replace(&mut self.parent, hash.clone());
         let mut events = std::mem::take(&mut self.rows);
@@ -419,6 +470,10 @@ impl Simulator {
             .pick(&self.vaults[v].lp_pool)
             .expect("LP pool")
             .clone();
+        self.deposit_by(v, lp);
+    }
+
+    fn deposit_by(&mut self, v: usize, lp: String) {
         let amount = self.amount();
         let vault = &mut self.vaults[v];
         let bal = vault.lps.entry(lp.clone()).or_default();

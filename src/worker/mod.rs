@@ -214,29 +214,34 @@ fn wake_up() {
         }
     }
     let limit = settings::WORKER_MAX_BLOCKS.get().max(1);
-    for hash in pending_blocks(limit) {
-        if stopping() {
-            break;
-        }
+    while !stopping() {
         let result = with_processor(|p| {
-            let outcome = p.process_block(&hash)?;
+            let applied = p.process_pending(limit as i64)?;
             status::count(WorkerCounters {
-                blocks_applied: 1,
-                events_applied: outcome.report.applied as i64,
+                blocks_applied: applied.blocks as i64,
+                events_applied: applied.events as i64,
                 ..Default::default()
             })?;
-            Ok(outcome)
+            Ok(applied)
         });
         match result {
-            Ok(outcome) if !outcome.already_applied => {
-                batch.blocks_applied += 1;
-                batch.events_applied += outcome.report.applied as i64;
-                for w in &outcome.report.warnings {
+            Ok(applied) => {
+                batch.blocks_applied += applied.blocks as i64;
+                batch.events_applied += applied.events as i64;
+                for w in &applied.warnings {
                     pgrx::warning!("{NAME}: {w}");
                 }
+                if applied.blocks < limit as usize {
+                    break;
+                }
             }
-            Ok(_) => {}
-            Err(e) => return fail(&hash, e),
+            // The batch rolled back whole; apply its blocks one by one so those before the
+            // bad block land and the error names the block.
+            Err(_) => {
+                if let Err((hash, e)) = apply_one_by_one(limit, &mut batch) {
+                    return fail(&hash, e);
+                }
+            }
         }
     }
     if driver_queue_exists() {
@@ -260,6 +265,36 @@ fn wake_up() {
             batch.events_applied as f64 / seconds.max(1e-9)
         );
     }
+}
+
+/// Applies pending blocks one transaction each, up to the first failure.
+fn apply_one_by_one(limit: i32, batch: &mut WorkerCounters) -> Result<(), (String, String)> {
+    for hash in pending_blocks(limit) {
+        if stopping() {
+            break;
+        }
+        let result = with_processor(|p| {
+            let outcome = p.process_block(&hash)?;
+            status::count(WorkerCounters {
+                blocks_applied: 1,
+                events_applied: outcome.report.applied as i64,
+                ..Default::default()
+            })?;
+            Ok(outcome)
+        });
+        match result {
+            Ok(outcome) if !outcome.already_applied => {
+                batch.blocks_applied += 1;
+                batch.events_applied += outcome.report.applied as i64;
+                for w in &outcome.report.warnings {
+                    pgrx::warning!("{NAME}: {w}");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => return Err((hash, e)),
+        }
+    }
+    Ok(())
 }
 
 /// A failure stops the wake-up: the block stays pending (nothing of it was committed), the
