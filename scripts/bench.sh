@@ -18,14 +18,14 @@
 #  5. peak memory (VmHWM) of the backends doing 2 and 4.
 #
 # Knobs: SEED (1), VAULTS (20), LPS (250 per vault), BIDDERS (100 per vault), BLOCKS (10000),
-#        EVENTS (20, the most per block), BATCH (500 blocks per catch-up transaction),
+#        EVENTS (20, the most per block), BATCH (100 blocks per catch-up transaction, the worker's default),
 #        REVERT_BLOCKS (1000), LP_SCALES ("10 100 1000 10000"), PROFILE=1 (pg_stat_statements:
 #        the costliest statements of the catch-up, nested ones included)
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib/cluster.sh"
 SEED="${SEED:-1}" VAULTS="${VAULTS:-20}" LPS="${LPS:-250}" BIDDERS="${BIDDERS:-100}"
-BLOCKS="${BLOCKS:-10000}" EVENTS="${EVENTS:-20}" BATCH="${BATCH:-500}"
+BLOCKS="${BLOCKS:-10000}" EVENTS="${EVENTS:-20}" BATCH="${BATCH:-100}"
 REVERT_BLOCKS="${REVERT_BLOCKS:-1000}" LP_SCALES="${LP_SCALES:-10 100 1000 10000}"
 
 install_extension --release

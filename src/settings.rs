@@ -19,7 +19,7 @@ pub static WORKER_ENABLED: GucSetting<bool> = GucSetting::<bool>::new(true);
 pub static WORKER_DATABASE: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"postgres"));
 pub static WORKER_NAPTIME_MS: GucSetting<i32> = GucSetting::<i32>::new(500);
-pub static WORKER_MAX_BLOCKS: GucSetting<i32> = GucSetting::<i32>::new(500);
+pub static WORKER_MAX_BLOCKS: GucSetting<i32> = GucSetting::<i32>::new(100);
 /// Seconds before the postmaster restarts a worker that exited or crashed.
 pub const WORKER_RESTART_SECONDS: u64 = 2;
 

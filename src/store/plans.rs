@@ -293,8 +293,10 @@ fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
         TableOp::ExistingKeys => {
             let names: Vec<&str> = info.key.iter().map(|(k, _)| *k).collect();
             let sql = format!(
+                // A scalar subquery, not EXISTS: the planner would turn EXISTS into a semi-join
+                // that reads the whole (large, growing) history table.
                 "SELECT u.ord::text FROM {arrays} WITH ORDINALITY AS u({names}, ord) \
-                 WHERE EXISTS (SELECT 1 FROM {q} t WHERE {matching})",
+                 WHERE (SELECT 1 FROM {q} t WHERE {matching} LIMIT 1) IS NOT NULL",
                 arrays = unnest(1, names.len()),
                 names = names.join(", "),
                 matching = key_match(table, "t", "u"),
