@@ -6,7 +6,8 @@
 #
 #  1. ingest overhead: the indexer-style writes (one transaction per block: its starknet_blocks
 #     row and its events rows) into a database with the extension and its trigger path, over the
-#     same writes into a database without the extension;
+#     same writes into a database without the extension; and with the trigger path off (the
+#     worker's deployment: processing leaves the indexer's transaction);
 #  2. catch-up: process_pending (the worker's batch call) over the whole chain, one transaction
 #     per batch; events/s, blocks/s, and the ratio to a raw-write floor: a prepared single-row
 #     INSERT writing as many rows as the catch-up wrote (pg_stat_user_tables), in as many
@@ -20,7 +21,7 @@
 # Knobs: SEED (1), VAULTS (20), LPS (250 per vault), BIDDERS (100 per vault), BLOCKS (10000),
 #        EVENTS (20, the most per block), BATCH (100 blocks per catch-up transaction, the worker's default),
 #        REVERT_BLOCKS (1000), LP_SCALES ("10 100 1000 10000"), PROFILE=1 (pg_stat_statements:
-#        the costliest statements of the catch-up, nested ones included)
+#        the costliest statements of the catch-up, nested ones included), SHARED_BUFFERS (2GB)
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib/cluster.sh"
@@ -29,8 +30,12 @@ BLOCKS="${BLOCKS:-10000}" EVENTS="${EVENTS:-20}" BATCH="${BATCH:-100}"
 REVERT_BLOCKS="${REVERT_BLOCKS:-1000}" LP_SCALES="${LP_SCALES:-10 100 1000 10000}"
 
 install_extension --release
+# A production-like buffer cache: with the default 128 MB the history table's index (over a
+# million rows by the end) no longer fits and every probe reads through the kernel.
+EXTRA_CONF="shared_buffers = '${SHARED_BUFFERS:-2GB}'"
 if [ "${PROFILE:-0}" = 1 ]; then
-  EXTRA_CONF="shared_preload_libraries = 'pg_stat_statements'
+  EXTRA_CONF="$EXTRA_CONF
+shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all"
 fi
 start_cluster
@@ -78,8 +83,11 @@ ingest() {
   "${SQL[@]}" -d "$1" -o /dev/null -f "$DIR/ingest.sql"
   calc "$(now) - $t0"
 }
+make_db ingest_worker ext "$CHAIN"
+q ingest_worker "ALTER DATABASE ingest_worker SET event_processor.trigger_enabled = off" >/dev/null
 INGEST_PLAIN="$(ingest ingest_plain)"
 INGEST_EXT="$(ingest ingest_ext)"
+INGEST_WORKER="$(ingest ingest_worker)"
 [ "$(q ingest_ext 'SELECT count(*) FROM event_processor.applied_blocks')" = "$BLOCKS" ] \
   || { echo "bench: the trigger path did not apply every block" >&2; exit 1; }
 INGEST_EVENTS="$(q ingest_ext 'SELECT count(*) FROM event_processor.applied_events')"
@@ -209,6 +217,8 @@ chain: $BLOCKS blocks, $EVENT_COUNT events, $VAULTS vaults, $((VAULTS * LPS)) LP
    without the extension   $(printf '%8.2f' "$INGEST_PLAIN") s
    with the trigger path   $(printf '%8.2f' "$INGEST_EXT") s   ($INGEST_EVENTS events applied at COMMIT)
    ingest overhead         $(printf '%8.2f' "$(calc "$INGEST_EXT / $INGEST_PLAIN")") x
+   trigger path off        $(printf '%8.2f' "$INGEST_WORKER") s   (processing left to the worker)
+   ingest overhead         $(printf '%8.2f' "$(calc "$INGEST_WORKER / $INGEST_PLAIN")") x with the worker path
 
 2. catch-up (process_pending($BATCH), $CATCHUP_TXNS transactions)
    time                    $(printf '%8.2f' "$CATCHUP_WALL") s wall, $(printf '%.2f' "$CATCHUP_SERVER") s in the server
