@@ -34,7 +34,7 @@ fn main() -> std::io::Result<()> {
         first_block: 1_000_000,
     };
     let (blocks, _) = Simulator::generate(cfg);
-    write_chain(&std::path::PathBuf::from(out), &blocks)
+    write_chain(&out, &blocks)
 }
 
 /// `synth-chain lp-scaling OUT_DIR LPS`: the chain of `Simulator::lp_scaling`, plus

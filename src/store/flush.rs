@@ -89,26 +89,25 @@ impl SpiStore<'_, '_> {
         .map(drop)
     }
 
-    /// Rows that existed before their block are journaled one by one with their image; rows
-    /// a block created are journaled as one entry per block and table (an array of keys),
-    /// which revert deletes with one statement. Rows written without being read (history
-    /// snapshots) are probed: the few that exist are journaled from the table.
+    /// Every row is journaled with its before-image (NULL: created). Rows written without being
+    /// read (history snapshots, no foreign keys) are probed: the few that exist are journaled
+    /// from the table, the created ones as one entry per block and table (an array of keys)
+    /// that revert deletes with one statement.
     fn write_journal(&mut self, journal: &[JournalEntry]) -> StoreResult<()> {
         let (probed, in_memory): (Vec<_>, Vec<_>) =
             journal.iter().partition(|e| e.before_in_source);
         let mut created: Vec<&JournalEntry> = Vec::new();
         let mut images: Vec<Vec<Option<String>>> = Vec::new();
+        // One row per entry, in write order: revert replays newest-first, so a row created
+        // after its parent (a queued row after its round) is deleted before it (foreign keys).
         for entry in in_memory {
             let record = entry.image.record();
-            match record.before {
-                None => created.push(entry),
-                Some(before) => images.push(vec![
-                    Some(entry.block.clone()),
-                    Some(record.table.info().name.to_string()),
-                    Some(record.pk),
-                    Some(before),
-                ]),
-            }
+            images.push(vec![
+                Some(entry.block.clone()),
+                Some(record.table.info().name.to_string()),
+                Some(record.pk),
+                record.before,
+            ]);
         }
         for table in Table::ALL {
             let candidates: Vec<&JournalEntry> = probed
