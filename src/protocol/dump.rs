@@ -3,7 +3,8 @@
 //! and from a `MemoryStore`, so tests can compare a database run with a pure run.
 
 use super::memory::MemoryStore;
-use super::state::Balances;
+use super::rows::Row;
+use super::store::{LpSnapshot, VaultSnapshot};
 use super::tables::Table;
 
 /// One SELECT per table returning its rows as dump lines (unordered; callers sort).
@@ -27,158 +28,41 @@ pub fn dump_queries() -> Vec<String> {
         .collect()
 }
 
-fn line(table: Table, cells: &[String]) -> String {
-    format!("{}|{}", table.info().name, cells.join("|"))
-}
-
-fn opt(value: &Option<String>) -> String {
-    value.clone().unwrap_or_else(|| "NULL".into())
+fn line<R: Row>(row: &R) -> String {
+    let cells: Vec<String> = row
+        .cells()
+        .iter()
+        .map(|c| c.sql_text().unwrap_or_else(|| "NULL".into()))
+        .collect();
+    format!("{}|{}", R::TABLE.info().name, cells.join("|"))
 }
 
 impl MemoryStore {
     /// Every row as a dump line, sorted.
     pub fn dump(&self) -> Vec<String> {
-        let mut lines = Vec::new();
-        for v in self.vaults.values() {
-            lines.push(line(
-                Table::Vaults,
-                &[
-                    v.unlocked_balance.to_string(),
-                    v.locked_balance.to_string(),
-                    v.current_round.to_string(),
-                    opt(&v.current_round_address),
-                    v.stashed_balance.to_string(),
-                    v.address.clone(),
-                    v.latest_block.to_string(),
-                    v.fossil_client_address.clone(),
-                    v.eth_address.clone(),
-                    v.option_round_class_hash.clone(),
-                    v.alpha.to_string(),
-                    v.strike_level.to_string(),
-                    v.round_transition_period.to_string(),
-                    v.auction_duration.to_string(),
-                    v.round_duration.to_string(),
-                    v.deployment_date.to_string(),
-                ],
-            ));
-        }
-        for lp in self.liquidity_providers.values() {
-            lines.push(line(
-                Table::LiquidityProviders,
-                &[
-                    lp.address.clone(),
-                    lp.vault_address.clone(),
-                    lp.stashed_balance.to_string(),
-                    lp.locked_balance.to_string(),
-                    lp.unlocked_balance.to_string(),
-                    lp.latest_block.to_string(),
-                ],
-            ));
-        }
-        let balances = |b: &Balances| {
-            [
-                b.unlocked.to_string(),
-                b.locked.to_string(),
-                b.stashed.to_string(),
-            ]
-        };
-        for ((lp, vault, block), b) in &self.lp_history {
-            let [unlocked, locked, stashed] = balances(b);
-            lines.push(line(
-                Table::LpHistory,
-                &[
-                    lp.clone(),
-                    vault.clone(),
-                    stashed,
-                    locked,
-                    unlocked,
-                    block.to_string(),
-                ],
-            ));
-        }
-        for ((vault, block), b) in &self.vault_history {
-            let [unlocked, locked, stashed] = balances(b);
-            lines.push(line(
-                Table::VaultHistory,
-                &[unlocked, locked, stashed, vault.clone(), block.to_string()],
-            ));
-        }
-        for r in self.rounds.values() {
-            lines.push(line(
-                Table::Rounds,
-                &[
-                    r.address.clone(),
-                    r.available_options.to_string(),
-                    r.clearing_price.to_string(),
-                    r.settlement_price.to_string(),
-                    r.reserve_price.to_string(),
-                    r.strike_price.to_string(),
-                    r.sold_options.to_string(),
-                    r.deployment_date.to_string(),
-                    r.state.to_string(),
-                    r.premiums.to_string(),
-                    r.vault_address.clone(),
-                    r.round_id.to_string(),
-                    r.cap_level.to_string(),
-                    r.unsold_liquidity.to_string(),
-                    r.starting_liquidity.to_string(),
-                    r.queued_liquidity.to_string(),
-                    r.remaining_liquidity.to_string(),
-                    r.payout_per_option.to_string(),
-                    r.start_date.to_string(),
-                    r.end_date.to_string(),
-                    r.settlement_date.to_string(),
-                ],
-            ));
-        }
-        for q in self.queued.values() {
-            lines.push(line(
-                Table::QueuedLiquidity,
-                &[
-                    q.address.clone(),
-                    q.queued_liquidity.to_string(),
-                    q.bps.to_string(),
-                    q.round_address.clone(),
-                ],
-            ));
-        }
-        for b in self.buyers.values() {
-            lines.push(line(
-                Table::OptionBuyers,
-                &[
-                    b.address.clone(),
-                    b.round_address.clone(),
-                    b.has_minted.to_string(),
-                    b.has_refunded.to_string(),
-                    b.mintable_options.to_string(),
-                    b.refundable_amount.to_string(),
-                ],
-            ));
-        }
-        for b in self.bids.values() {
-            lines.push(line(
-                Table::Bids,
-                &[
-                    b.buyer_address.clone(),
-                    b.round_address.clone(),
-                    b.bid_id.clone(),
-                    b.tree_nonce.to_string(),
-                    b.amount.to_string(),
-                    b.price.to_string(),
-                ],
-            ));
-        }
-        for d in self.deposits.values() {
-            lines.push(line(
-                Table::LpRoundDeposits,
-                &[
-                    d.round_address.clone(),
-                    d.lp_address.clone(),
-                    d.vault_address.clone(),
-                    d.starting_deposit.to_string(),
-                ],
-            ));
-        }
+        let mut lines: Vec<String> = Vec::new();
+        lines.extend(self.vaults.values().map(line));
+        lines.extend(self.liquidity_providers.values().map(line));
+        lines.extend(self.lp_history.iter().map(|((lp, vault, block), b)| {
+            line(&LpSnapshot {
+                lp: lp.clone(),
+                vault: vault.clone(),
+                block: *block,
+                balances: b.clone(),
+            })
+        }));
+        lines.extend(self.vault_history.iter().map(|((vault, block), b)| {
+            line(&VaultSnapshot {
+                vault: vault.clone(),
+                block: *block,
+                balances: b.clone(),
+            })
+        }));
+        lines.extend(self.rounds.values().map(line));
+        lines.extend(self.queued.values().map(line));
+        lines.extend(self.buyers.values().map(line));
+        lines.extend(self.bids.values().map(line));
+        lines.extend(self.deposits.values().map(line));
         lines.sort();
         lines
     }
