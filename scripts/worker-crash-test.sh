@@ -44,7 +44,7 @@ SQL
 done
 
 log "inserting $BLOCKS blocks with the trigger path off; the worker catches up"
-"${PSQL[@]}" -c "\\copy starknet_blocks FROM '$CHAIN/blocks.tsv'" -c "\\copy events FROM '$CHAIN/events.tsv'"
+"${PSQL[@]}" -1 -c "\\copy starknet_blocks FROM '$CHAIN/blocks.tsv'" -c "\\copy events FROM '$CHAIN/events.tsv'"
 wait_until "SELECT ($applied) >= 300" 120 "the worker applied 300 blocks"
 pid="$(q "SELECT worker_pid FROM event_processor.status()")"
 [ -n "$pid" ] || fail "no worker pid"
@@ -57,7 +57,7 @@ as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w start >/dev/null
 wait_until "SELECT blocks_behind = 0 FROM event_processor.status()" 300 "the worker finished"
 
 log "processing the same chain by hand in a second database"
-"${PSQL[@]}" -d byhand -c "\\copy starknet_blocks FROM '$CHAIN/blocks.tsv'" -c "\\copy events FROM '$CHAIN/events.tsv'"
+"${PSQL[@]}" -1 -d byhand -c "\\copy starknet_blocks FROM '$CHAIN/blocks.tsv'" -c "\\copy events FROM '$CHAIN/events.tsv'"
 { echo "SET client_min_messages = warning;"; cut -f2 "$CHAIN/blocks.tsv" | sed "s/.*/SELECT event_processor.process_block('&');/"; } > "$DIR/byhand.sql"
 "${PSQL[@]}" -d byhand -q -o /dev/null -f "$DIR/byhand.sql"
 
