@@ -127,8 +127,9 @@ impl Processor<'_, '_> {
         })
     }
 
-    /// Puts one row back as it was before the block: deleted if it did not exist, else
-    /// updated in place (so readers get the usual `*_update` notification), or re-inserted.
+    /// Puts one journal row's rows back as they were before the block: deleted if they did not
+    /// exist, else updated in place (so readers get the usual `*_update` notification), or
+    /// re-inserted. A journal row holds one row or a group (JSON arrays).
     fn restore(&mut self, row: JournalRow) -> Result<(), ProcessorError> {
         let table = Table::from_name(&row.table)
             .ok_or_else(|| StoreError(format!("journal names unknown table {:?}", row.table)))?;
@@ -139,6 +140,14 @@ impl Processor<'_, '_> {
             )?;
             return Ok(());
         };
+        // A group of updated rows (store/flush.rs `GroupedJournal`): one statement.
+        if before.starts_with('[') {
+            self.db().execute(
+                PlanKey::Table(table, TableOp::RestoreRows),
+                texts(vec![Some(before)]),
+            )?;
+            return Ok(());
+        }
         let updated = self.db().execute(
             PlanKey::Table(table, TableOp::RestoreUpdate),
             texts(vec![Some(before.clone())]),

@@ -1,6 +1,8 @@
 //! The state tables as data: name, columns in spec order, and key columns. The dump, the
 //! revert journal and the restore statements are all generated from this one list.
 
+/// Declared parent table first: the journal writes a block's created rows in this order, so
+/// that revert (newest first) deletes queued liquidity before its round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Table {
     Vaults,

@@ -4,19 +4,20 @@
 
 use super::{PlanKey, SpiStore, TableOp};
 use crate::protocol::cache::{Claim, JournalEntry, Writes};
-use crate::protocol::rows::Row;
+use crate::protocol::rows::{JournalRecord, Row};
 use crate::protocol::tables::Table;
 use crate::protocol::{ChangeSet, StoreResult};
 use pgrx::datum::DatumWithOid;
+use std::collections::{BTreeMap, HashMap};
 
 use super::Plan;
 
 /// Transposes rows of cells into one text[] per column (NULL cells stay NULL).
-fn column_arrays(rows: &[Vec<Option<String>>], width: usize) -> Vec<DatumWithOid<'static>> {
+fn column_arrays(rows: Vec<Vec<Option<String>>>, width: usize) -> Vec<DatumWithOid<'static>> {
     let mut columns = vec![Vec::with_capacity(rows.len()); width];
     for row in rows {
         for (column, cell) in columns.iter_mut().zip(row) {
-            column.push(cell.clone());
+            column.push(cell);
         }
     }
     columns.into_iter().map(DatumWithOid::from).collect()
@@ -28,33 +29,67 @@ fn texts<R: Row>(rows: &[R]) -> Vec<Vec<Option<String>>> {
         .collect()
 }
 
-/// One journal row per (block, table) for the rows the block created: before NULL, pk a JSON
-/// array of their keys.
-fn created_groups(entries: &[&JournalEntry]) -> Vec<Vec<Option<String>>> {
-    let mut groups: Vec<((String, Table), Vec<String>)> = Vec::new();
-    let mut index: std::collections::HashMap<(String, Table), usize> = Default::default();
-    for entry in entries {
-        let id = (entry.block.clone(), entry.image.table());
-        let pk = entry.image.record().pk;
-        match index.get(&id) {
-            Some(&at) => groups[at].1.push(pk),
-            None => {
-                index.insert(id.clone(), groups.len());
-                groups.push((id, vec![pk]));
-            }
+/// A batch's journal as the table holds it: per block (in order), one row per table for the
+/// rows the block updated (`before` a JSON array of their images) and one per table for the
+/// rows it created (`pk` a JSON array of their keys, `before` NULL). Revert replays a block
+/// newest-first, so created groups are written parent table first (`Table::ALL` order): the
+/// queued rows a block created are deleted before its rounds (the only foreign key).
+#[derive(Default)]
+struct GroupedJournal {
+    blocks: Vec<String>,
+    block_index: HashMap<String, usize>,
+    /// (block index, table) → images of updated rows / keys of created rows.
+    updated: BTreeMap<(usize, Table), Vec<String>>,
+    created: BTreeMap<(usize, Table), Vec<String>>,
+}
+
+impl GroupedJournal {
+    fn block(&mut self, block: &str) -> usize {
+        if let Some(&at) = self.block_index.get(block) {
+            return at;
+        }
+        self.block_index
+            .insert(block.to_string(), self.blocks.len());
+        self.blocks.push(block.to_string());
+        self.blocks.len() - 1
+    }
+
+    fn add(&mut self, block: &str, record: JournalRecord) {
+        let at = (self.block(block), record.table);
+        match record.before {
+            Some(image) => self.updated.entry(at).or_default().push(image),
+            None => self.created.entry(at).or_default().push(record.pk),
         }
     }
-    groups
-        .into_iter()
-        .map(|((block, table), keys)| {
-            vec![
-                Some(block),
-                Some(table.info().name.to_string()),
-                Some(format!("[{}]", keys.join(", "))),
-                None,
-            ]
-        })
-        .collect()
+
+    /// (block, table, pk, before) rows in write order.
+    fn into_rows(self) -> Vec<Vec<Option<String>>> {
+        let blocks = self.blocks;
+        let json_array = |items: Vec<String>| format!("[{}]", items.join(","));
+        // BTreeMap order: by block, then table in Table::ALL order.
+        let mut updated = self.updated.into_iter().peekable();
+        let mut created = self.created.into_iter().peekable();
+        let mut rows = Vec::new();
+        for (index, block) in blocks.iter().enumerate() {
+            while let Some(((_, table), images)) = updated.next_if(|((b, _), _)| *b == index) {
+                rows.push(vec![
+                    Some(block.clone()),
+                    Some(table.info().name.to_string()),
+                    Some("[]".to_string()),
+                    Some(json_array(images)),
+                ]);
+            }
+            while let Some(((_, table), keys)) = created.next_if(|((b, _), _)| *b == index) {
+                rows.push(vec![
+                    Some(block.clone()),
+                    Some(table.info().name.to_string()),
+                    Some(json_array(keys)),
+                    None,
+                ]);
+            }
+        }
+        rows
+    }
 }
 
 impl SpiStore<'_, '_> {
@@ -84,30 +119,20 @@ impl SpiStore<'_, '_> {
         let width = R::TABLE.info().columns.len();
         self.execute(
             PlanKey::Table(R::TABLE, op),
-            column_arrays(&texts(rows), width),
+            column_arrays(texts(rows), width),
         )
         .map(drop)
     }
 
-    /// Every row is journaled with its before-image (NULL: created). Rows written without being
-    /// read (history snapshots, no foreign keys) are probed: the few that exist are journaled
-    /// from the table, the created ones as one entry per block and table (an array of keys)
-    /// that revert deletes with one statement.
+    /// Every row is journaled with its before-image (NULL: created), grouped per block and
+    /// table (`GroupedJournal`). Rows written without being read (history snapshots) are
+    /// probed: the few that exist are journaled from the table, one row each.
     fn write_journal(&mut self, journal: &[JournalEntry]) -> StoreResult<()> {
         let (probed, in_memory): (Vec<_>, Vec<_>) =
             journal.iter().partition(|e| e.before_in_source);
-        let mut created: Vec<&JournalEntry> = Vec::new();
-        let mut images: Vec<Vec<Option<String>>> = Vec::new();
-        // One row per entry, in write order: revert replays newest-first, so a row created
-        // after its parent (a queued row after its round) is deleted before it (foreign keys).
+        let mut grouped = GroupedJournal::default();
         for entry in in_memory {
-            let record = entry.image.record();
-            images.push(vec![
-                Some(entry.block.clone()),
-                Some(record.table.info().name.to_string()),
-                Some(record.pk),
-                record.before,
-            ]);
+            grouped.add(&entry.block, entry.image.record());
         }
         for table in Table::ALL {
             let candidates: Vec<&JournalEntry> = probed
@@ -119,31 +144,29 @@ impl SpiStore<'_, '_> {
                 continue;
             }
             let existing = self.existing(table, &candidates)?;
-            let (stored, absent): (Vec<_>, Vec<_>) = candidates
-                .into_iter()
-                .enumerate()
-                .partition(|(i, _)| existing.contains(&(i + 1)));
-            created.extend(absent.into_iter().map(|(_, e)| e));
+            let mut stored = Vec::new();
+            for (i, entry) in candidates.into_iter().enumerate() {
+                if existing.contains(&(i + 1)) {
+                    let mut row = vec![Some(entry.block.clone())];
+                    row.extend(entry.image.key_cells().iter().map(|c| c.sql_text()));
+                    stored.push(row);
+                } else {
+                    grouped.add(&entry.block, entry.image.record());
+                }
+            }
             if !stored.is_empty() {
-                let rows: Vec<Vec<Option<String>>> = stored
-                    .iter()
-                    .map(|(_, e)| {
-                        let mut row = vec![Some(e.block.clone())];
-                        row.extend(e.image.key_cells().iter().map(|c| c.sql_text()));
-                        row
-                    })
-                    .collect();
+                let width = table.info().key.len() + 1;
                 self.execute(
                     PlanKey::Table(table, TableOp::JournalFromTable),
-                    column_arrays(&rows, table.info().key.len() + 1),
+                    column_arrays(stored, width),
                 )?;
             }
         }
-        images.extend(created_groups(&created));
-        if images.is_empty() {
+        let rows = grouped.into_rows();
+        if rows.is_empty() {
             return Ok(());
         }
-        self.execute(Plan::JournalImages, column_arrays(&images, 4))
+        self.execute(Plan::JournalImages, column_arrays(rows, 4))
             .map(drop)
     }
 
@@ -159,7 +182,7 @@ impl SpiStore<'_, '_> {
             .collect();
         let positions = self.query(
             PlanKey::Table(table, TableOp::ExistingKeys),
-            column_arrays(&keys, table.info().key.len()),
+            column_arrays(keys, table.info().key.len()),
             "journal",
             |c| Ok(c.u64()? as usize),
         )?;
@@ -182,7 +205,7 @@ impl SpiStore<'_, '_> {
                 ]
             })
             .collect();
-        self.execute(Plan::ClaimEvents, column_arrays(&rows, 5))
+        self.execute(Plan::ClaimEvents, column_arrays(rows, 5))
             .map(drop)
     }
 }

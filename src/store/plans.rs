@@ -196,6 +196,9 @@ pub enum TableOp {
     RestoreUpdate,
     /// Inserts a before-image as a row.
     RestoreInsert,
+    /// Puts back a JSON array of before-images (`$1`): updates the rows that exist, inserts
+    /// the others.
+    RestoreRows,
     /// Deletes the rows whose keys are in `$1` (a jsonb key object or an array of them).
     RestoreDelete,
 }
@@ -332,6 +335,22 @@ fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
                 "UPDATE {q} AS t SET ({columns}) = ({values}) \
                  FROM jsonb_populate_record(NULL::{q}, $1::jsonb) AS r WHERE {matching} RETURNING 1",
                 values = values.join(", "),
+                matching = key_match(table, "t", "r"),
+            );
+            (sql, vec![T])
+        }
+        TableOp::RestoreRows => {
+            let columns = info.columns.join(", ");
+            let values: Vec<String> = info.columns.iter().map(|c| format!("r.{c}")).collect();
+            let keys: Vec<String> = info.key.iter().map(|(k, _)| format!("t.{k}")).collect();
+            let sql = format!(
+                "WITH r AS (SELECT * FROM jsonb_populate_recordset(NULL::{q}, $1::jsonb)), \
+                      u AS (UPDATE {q} AS t SET ({columns}) = ({values}) FROM r \
+                            WHERE {matching} RETURNING {keys}) \
+                 INSERT INTO {q} SELECT r.* FROM r \
+                  WHERE NOT EXISTS (SELECT 1 FROM u AS t WHERE {matching})",
+                values = values.join(", "),
+                keys = keys.join(", "),
                 matching = key_match(table, "t", "r"),
             );
             (sql, vec![T])

@@ -196,7 +196,29 @@ impl Simulator {
     /// each for the auction start, bids, the auction end and the settlement. Returns the blocks
     /// and the indexes of those four blocks (start, bids, end, settlement).
     pub fn lp_scaling(lps: usize, seed: u64) -> (Vec<SynthBlock>, [usize; 4]) {
-        let mut sim = Simulator::new(ChainConfig {
+        let mut sim = Simulator::one_vault(lps, seed);
+        let mut blocks = sim.through_auction_end(lps);
+        let start = blocks.len() - 3;
+        blocks.push(sim.block_of(|s| s.settle(0)));
+        (blocks, [start, start + 1, start + 2, start + 3])
+    }
+
+    /// A chain whose last block queues liquidity in the running round, settles it (which
+    /// deploys the next round) and queues liquidity in the new round: the block creates a
+    /// round and rows that reference it, with rows of another round created before them.
+    pub fn queue_around_settlement(seed: u64) -> Vec<SynthBlock> {
+        let mut sim = Simulator::one_vault(5, seed);
+        let mut blocks = sim.through_auction_end(5);
+        blocks.push(sim.block_of(|s| {
+            s.queue(0);
+            s.settle(0);
+            s.queue(0);
+        }));
+        blocks
+    }
+
+    fn one_vault(lps: usize, seed: u64) -> Simulator {
+        Simulator::new(ChainConfig {
             seed,
             vaults: 1,
             lps_per_vault: lps,
@@ -205,37 +227,41 @@ impl Simulator {
             max_events_per_block: 1,
             addressing: RoundAddressing::FromAddress,
             first_block: 1_000_000,
-        });
-        let mut blocks = Vec::new();
-        let next = |sim: &mut Simulator, act: &mut dyn FnMut(&mut Simulator)| {
-            sim.block += 1;
-            sim.timestamp += 100;
-            sim.tx = sim.fresh(0x7);
-            act(sim);
-            sim.seal()
-        };
-        blocks.push(next(&mut sim, &mut |s| s.deploy_vault()));
-        let pool = sim.vaults[0].lp_pool.clone();
-        for chunk in pool.chunks(1000) {
-            blocks.push(next(&mut sim, &mut |s| {
+        })
+    }
+
+    /// Deploys vault 0, lets all its `lps` LPs deposit (1,000 per block), prices the round if
+    /// needed, and ends with three blocks: auction start, 20 bids, auction end.
+    fn through_auction_end(&mut self, lps: usize) -> Vec<SynthBlock> {
+        let mut blocks = vec![self.block_of(|s| s.deploy_vault())];
+        let pool = self.vaults[0].lp_pool.clone();
+        for chunk in pool[..lps.min(pool.len())].chunks(1000) {
+            blocks.push(self.block_of(|s| {
                 for lp in chunk {
                     s.deposit_by(0, lp.clone());
                 }
             }));
         }
-        if !sim.vaults[0].current().priced {
-            blocks.push(next(&mut sim, &mut |s| s.set_pricing(0)));
+        if !self.vaults[0].current().priced {
+            blocks.push(self.block_of(|s| s.set_pricing(0)));
         }
-        let start = blocks.len();
-        blocks.push(next(&mut sim, &mut |s| s.start_auction(0)));
-        blocks.push(next(&mut sim, &mut |s| {
+        blocks.push(self.block_of(|s| s.start_auction(0)));
+        blocks.push(self.block_of(|s| {
             for _ in 0..20 {
                 s.place_bid(0);
             }
         }));
-        blocks.push(next(&mut sim, &mut |s| s.end_auction(0)));
-        blocks.push(next(&mut sim, &mut |s| s.settle(0)));
-        (blocks, [start, start + 1, start + 2, start + 3])
+        blocks.push(self.block_of(|s| s.end_auction(0)));
+        blocks
+    }
+
+    /// One block (one transaction) holding what `act` emits.
+    fn block_of(&mut self, act: impl FnOnce(&mut Simulator)) -> SynthBlock {
+        self.block += 1;
+        self.timestamp += 100;
+        self.tx = self.fresh(0x7);
+        act(self);
+        self.seal()
     }
 
     fn fresh(&mut self, prefix: u64) -> String {
