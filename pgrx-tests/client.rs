@@ -349,7 +349,10 @@ fn indexer_transactions_commit_the_state_with_the_chain() {
     );
     drop(it);
 
-    // A malformed event fails the indexer's COMMIT: neither the block nor any state lands.
+    // failure_policy = raise: a malformed event fails the indexer's COMMIT; neither the block
+    // nor any state lands.
+    db.batch_execute("SET event_processor.failure_policy = raise")
+        .unwrap();
     let bad = wx::Block {
         number: 25,
         hash: "0xb25",
@@ -373,6 +376,64 @@ fn indexer_transactions_commit_the_state_with_the_chain() {
         0
     );
     assert_eq!(client_dump(&mut db), wx::expected_final());
+
+    // failure_policy = defer (the default): the indexer's COMMIT succeeds, the block's effects
+    // are rolled back and recorded as the halt; the next block waits; after the data is fixed,
+    // retry_block applies both.
+    db.batch_execute("RESET event_processor.failure_policy")
+        .unwrap();
+    let bad_event = format!("INSERT INTO events VALUES (21, 25, '0xb25', '0x7a11', 'Deposit', ARRAY['{}', '0xa1'], ARRAY['0x1', '0x0', '0x7b', '0x0', '0xzz', '0x0'], '0x726')", wx::SEL_DEPOSIT);
+    insert_block_tx(&mut db, &bad, &bad_event).expect("defer: the indexer commits");
+    let next = wx::Block {
+        number: 26,
+        hash: "0xb26",
+        parent_hash: "0xb25",
+        timestamp: 2340,
+    };
+    insert_block_tx(&mut db, &next, "").expect("a block behind the halt commits too");
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM starknet_blocks WHERE block_number IN (25, 26)"
+        ),
+        2
+    );
+    assert_eq!(
+        client_dump(&mut db),
+        wx::expected_final(),
+        "nothing of 25 applied"
+    );
+    let halt: String = db
+        .query_one(
+            "SELECT concat_ws(' ', halted_at_block, halted_block_hash) FROM event_processor.status()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(halt, "25 0xb25");
+    db.batch_execute("DELETE FROM events WHERE block_number = 25")
+        .unwrap();
+    let row = db
+        .query_one(
+            "SELECT blocks_applied, events_applied FROM event_processor.retry_block('0xb25')",
+            &[],
+        )
+        .unwrap();
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (2, 0));
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM event_processor.applied_blocks WHERE block_number IN (25, 26)"
+        ),
+        2
+    );
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM event_processor.failed_blocks WHERE resolved = 'retried'"
+        ),
+        1
+    );
 }
 
 /// `CALL event_processor.process_driver_events()` commits after each driver event; a failing

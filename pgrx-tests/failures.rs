@@ -201,4 +201,163 @@ mod tests {
         );
         assert_ne!(dump_state(), before_14);
     }
+
+    fn commit_point() {
+        Spi::run("SET CONSTRAINTS ALL IMMEDIATE").unwrap();
+        Spi::run("SET CONSTRAINTS ALL DEFERRED").unwrap();
+    }
+
+    fn text(query: &str) -> Option<String> {
+        Spi::get_one::<String>(query).unwrap()
+    }
+
+    /// The default `defer` policy through the trigger: blocks 10 and 11 apply; block 12 gets a
+    /// malformed second event and block 13 follows. Returns the dump after block 11.
+    fn deferred_block_12_then_13() -> Vec<String> {
+        create_indexer_tables();
+        for block in &wx::blocks()[..2] {
+            insert_block(block);
+            insert_block_events(block.number);
+            commit_point();
+        }
+        let before = dump_state();
+        insert_block(&wx::blocks()[2]);
+        insert_block_events(12);
+        add_event(
+            "Deposit",
+            &format!("ARRAY['{}', '0xb2']", wx::SEL_DEPOSIT),
+            "ARRAY['0x1', '0xzz', '0x1', '0x0', '0x1', '0x0']",
+        );
+        commit_point(); // no error: the indexer's transaction goes on
+        insert_block(&wx::blocks()[3]);
+        insert_block_events(13);
+        commit_point();
+        before
+    }
+
+    fn applied(hash: &str) -> bool {
+        Spi::get_one::<bool>(&format!(
+            "SELECT EXISTS (SELECT 1 FROM event_processor.applied_blocks WHERE block_hash = '{hash}')"
+        ))
+        .unwrap()
+        .unwrap()
+    }
+
+    /// defer: the failing block's effects are rolled back, the failure is recorded with block,
+    /// vault, event nonce, field and SQLSTATE, later blocks wait; after the data is fixed,
+    /// retry_block applies the block and the ones that waited, exactly as processing does.
+    #[pg_test]
+    fn defer_records_the_failure_halts_and_retry_block_resumes() {
+        let before = deferred_block_12_then_13();
+        nothing_of_block_12_applied(&before);
+        assert!(!applied("0xb13"), "block 13 waits behind the halt");
+        assert_eq!(
+            text("SELECT concat_ws(' | ', block_hash, block_number, vault_address, event_nonce, field, sqlstate, found_by)
+                    FROM event_processor.failed_blocks WHERE resolved IS NULL").as_deref(),
+            Some("0xb12 | 12 | 0x7a11 | 40 | amount.high | 22P02 | trigger")
+        );
+        assert_eq!(
+            text(
+                "SELECT halted_block_hash || ' ' || halted_at_block FROM event_processor.status()"
+            )
+            .as_deref(),
+            Some("0xb12 12")
+        );
+        assert_eq!(
+            sqlstate_of("SELECT event_processor.retry_block('0xb13')").as_deref(),
+            Some("55000: processing is halted at block 12 (0xb12), not at block 0xb13; retry or skip that block first")
+        );
+        // Still broken: retry raises and the halt stays.
+        assert!(sqlstate_of("SELECT event_processor.retry_block('0xb12')")
+            .unwrap()
+            .starts_with("22P02"));
+        assert!(text(
+            "SELECT block_hash FROM event_processor.failed_blocks WHERE resolved IS NULL"
+        )
+        .is_some());
+
+        Spi::run("DELETE FROM events WHERE event_nonce = 40").unwrap();
+        assert_eq!(
+            text("SELECT blocks_applied || ' ' || events_applied FROM event_processor.retry_block('0xb12')").as_deref(),
+            Some("2 3")
+        );
+        assert!(applied("0xb12") && applied("0xb13"));
+        assert_eq!(
+            text("SELECT resolved FROM event_processor.failed_blocks").as_deref(),
+            Some("retried")
+        );
+        assert_eq!(
+            text("SELECT halted_block_hash FROM event_processor.status()"),
+            None
+        );
+        assert_eq!(
+            sqlstate_of("SELECT event_processor.retry_block('0xb12')").as_deref(),
+            Some("55000: processing is not halted at block 0xb12: no open failure (see event_processor.failed_blocks)")
+        );
+        // The same state as processing the blocks by hand.
+        let retried = dump_state();
+        Spi::run("SELECT event_processor.revert_to(11)").unwrap();
+        assert_eq!(dump_state(), before);
+        Spi::run("SELECT event_processor.process_block(12::numeric), event_processor.process_block(13::numeric)").unwrap();
+        assert_eq!(dump_state(), retried);
+    }
+
+    /// skip_block passes over the failed block (recorded, none of its events applied) and
+    /// applies the blocks that waited; a block that fails while they catch up is the new halt.
+    #[pg_test]
+    fn skip_block_passes_over_the_failed_block() {
+        let before = deferred_block_12_then_13();
+        assert_eq!(
+            text("SELECT blocks_applied || ' ' || events_applied FROM event_processor.skip_block('0xb12')").as_deref(),
+            Some("1 2")
+        );
+        assert_eq!(
+            text("SELECT skipped || ' ' || event_count FROM event_processor.applied_blocks WHERE block_hash = '0xb12'").as_deref(),
+            Some("true 0")
+        );
+        assert!(applied("0xb13"));
+        assert_eq!(
+            text("SELECT resolved FROM event_processor.failed_blocks").as_deref(),
+            Some("skipped")
+        );
+        // Reverting the skipped block undoes nothing of it.
+        Spi::run("SELECT event_processor.revert_to(11)").unwrap();
+        assert_eq!(dump_state(), before);
+    }
+
+    /// A block whose failure halts processing, then leaves the chain: the halt is lifted.
+    #[pg_test]
+    fn a_failed_block_that_leaves_the_chain_lifts_the_halt() {
+        deferred_block_12_then_13();
+        Spi::run("UPDATE starknet_blocks SET status = 'REVERTED' WHERE block_number IN (12, 13)")
+            .unwrap();
+        assert_eq!(
+            text("SELECT resolved FROM event_processor.failed_blocks").as_deref(),
+            Some("left the chain")
+        );
+        assert_eq!(
+            text("SELECT halted_block_hash FROM event_processor.status()"),
+            None
+        );
+    }
+
+    /// raise: the error fails the indexer's statement (here the commit point), nothing is
+    /// recorded.
+    #[pg_test]
+    fn raise_fails_the_indexer_transaction() {
+        create_indexer_tables();
+        Spi::run("SET event_processor.failure_policy = raise").unwrap();
+        for block in &wx::blocks()[..3] {
+            insert_block(block);
+            insert_block_events(block.number);
+        }
+        add_event(
+            "Deposit",
+            &format!("ARRAY['{}', '0xb2']", wx::SEL_DEPOSIT),
+            "ARRAY['0x1', '0x0', '0x1']",
+        );
+        assert!(sqlstate_of("SET CONSTRAINTS ALL IMMEDIATE")
+            .unwrap()
+            .starts_with("22000: block 12 (0xb12), vault 0x7a11, event nonce 40 (Deposit)"));
+    }
 }

@@ -302,7 +302,10 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        assert!(queued_in_new_round > 0, "the last block queues in the new round");
+        assert!(
+            queued_in_new_round > 0,
+            "the last block queues in the new round"
+        );
         let last = blocks.last().unwrap();
         let rounds_before = Spi::get_one::<i64>("SELECT count(*) FROM public.\"Option_Rounds\"")
             .unwrap()

@@ -139,7 +139,8 @@ fn worker_catches_up_survives_termination_and_reports_errors() {
         260
     );
 
-    // A bad block: recorded as the last error, left pending, the worker keeps running.
+    // A bad block: recorded as the last error and as the halt (failed_blocks), left pending;
+    // the worker keeps running but applies nothing until retry_block.
     let bad_hash = "0xbad";
     db.batch_execute(&format!(
         "BEGIN;
@@ -151,7 +152,7 @@ fn worker_catches_up_survives_termination_and_reports_errors() {
     ))
     .unwrap();
     wait_for(&mut db, "error reported", |s| {
-        s.3 == "error" && s.4.is_some()
+        (s.3 == "error" || s.3 == "halted") && s.4.is_some()
     });
     let (behind, _, pid_now, _, error) = status(&mut db);
     assert_eq!(behind, 1);
@@ -159,8 +160,46 @@ fn worker_catches_up_survives_termination_and_reports_errors() {
     let error = error.unwrap();
     assert!(error.starts_with("block 7261 (0xbad), vault 0x7a0000000000, event nonce 1 (Deposit): Deposit: expected 6 data felts"), "{error}");
     let metrics: (i64, i32, i32) = {
-        let row = db.query_one("SELECT blocks_behind::bigint, worker_up, worker_in_error FROM event_processor.metrics", &[]).unwrap();
+        let row = db
+            .query_one(
+                "SELECT blocks_behind::bigint, worker_up, halted FROM event_processor.metrics",
+                &[],
+            )
+            .unwrap();
         (row.get(0), row.get(1), row.get(2))
     };
     assert_eq!(metrics, (1, 1, 1));
+    let failure: String = db
+        .query_one(
+            "SELECT concat_ws(' ', block_number, block_hash, event_nonce, sqlstate, found_by)
+               FROM event_processor.failed_blocks WHERE resolved IS NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(failure, format!("7261 {bad_hash} 1 22000 worker"));
+
+    // A child of the bad block waits behind the halt.
+    db.batch_execute(&format!(
+        "INSERT INTO starknet_blocks VALUES (7262, '0xbad2', '{bad_hash}', 2, 'MINED')"
+    ))
+    .unwrap();
+    wait_for(&mut db, "halted", |s| s.3 == "halted");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(status(&mut db).0, 2, "both wait");
+
+    // Fixed and retried by the operator: both applied, the worker goes on.
+    db.batch_execute(&format!(
+        "DELETE FROM events WHERE block_hash = '{bad_hash}'"
+    ))
+    .unwrap();
+    let applied: i64 = db
+        .query_one(
+            &format!("SELECT blocks_applied FROM event_processor.retry_block('{bad_hash}')"),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(applied, 2);
+    wait_for(&mut db, "back to idle", |s| s.0 == 0 && s.3 == "idle");
 }

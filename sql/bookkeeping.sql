@@ -10,7 +10,9 @@ CREATE TABLE event_processor.applied_blocks (
     parent_hash    varchar(66),
     event_count    integer NOT NULL DEFAULT 0,
     applied_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    journal_pruned boolean NOT NULL DEFAULT false
+    journal_pruned boolean NOT NULL DEFAULT false,
+    -- skip_block(): passed over by an operator, none of its events applied.
+    skipped        boolean NOT NULL DEFAULT false
 );
 CREATE INDEX applied_blocks_number_idx ON event_processor.applied_blocks (block_number);
 CREATE INDEX applied_blocks_unpruned_idx ON event_processor.applied_blocks (block_number)
@@ -31,7 +33,9 @@ CREATE TABLE event_processor.applied_events (
 );
 
 -- Before-image of every state row a block touched, or NULL if the row did not exist
--- (spec §4.2), as to_jsonb text; replayed newest-first (seq DESC) by revert_block. A row
+-- (spec §4.2), as to_jsonb text; replayed newest-first (seq DESC) by revert_block. Rows are
+-- grouped: one journal row holds a block's updated rows of one table (before: a JSON array
+-- of images) or its created rows of one table (pk: a JSON array of keys, before NULL). A row
 -- journaled twice for one block (a vault catch-up, then the block) is harmless: the older
 -- image is restored last. Text, not jsonb, and no unique key: written in bulk on every batch,
 -- read only on revert (which casts).
@@ -53,6 +57,30 @@ CREATE TABLE event_processor.lp_round_deposits (
     PRIMARY KEY (round_address, lp_address)
 );
 
+-- Blocks that failed under the `defer` failure policy or in the worker (block, vault, event
+-- nonce, field, error). An open row (resolved IS NULL) halts processing at that block: later
+-- blocks wait until retry_block() applies it or skip_block() passes over it. Resolved rows
+-- stay as the record of what happened.
+CREATE TABLE event_processor.failed_blocks (
+    id            bigserial PRIMARY KEY,
+    block_hash    varchar(66) NOT NULL,
+    block_number  numeric(78,0),
+    vault_address varchar(255),
+    event_nonce   bigint,
+    field         text,
+    sqlstate      char(5) NOT NULL,
+    error         text NOT NULL,
+    found_by      text NOT NULL,
+    failed_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    resolved      text CHECK (resolved IN ('retried', 'skipped', 'left the chain')),
+    resolved_at   timestamptz
+);
+-- At most one open failure: the halt.
+CREATE UNIQUE INDEX failed_blocks_open_idx ON event_processor.failed_blocks ((true))
+    WHERE resolved IS NULL;
+
+SELECT pg_catalog.pg_extension_config_dump('event_processor.failed_blocks', '');
+SELECT pg_catalog.pg_extension_config_dump('event_processor.failed_blocks_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('event_processor.applied_blocks', '');
 SELECT pg_catalog.pg_extension_config_dump('event_processor.applied_events', '');
 SELECT pg_catalog.pg_extension_config_dump('event_processor.applied_events_apply_seq_seq', '');

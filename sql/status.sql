@@ -15,7 +15,10 @@ CREATE FUNCTION event_processor.status(
     OUT events_reverted bigint,
     OUT last_error text,
     OUT last_error_at text,
-    OUT last_error_time timestamptz)
+    OUT last_error_time timestamptz,
+    OUT halted_at_block numeric,
+    OUT halted_block_hash text,
+    OUT halt_error text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -34,6 +37,9 @@ BEGIN
            events_applied, blocks_reverted, events_reverted, last_error, last_error_at,
            last_error_time
       FROM event_processor.worker_status w;
+    SELECT f.block_number, f.block_hash::text, f.error
+      INTO halted_at_block, halted_block_hash, halt_error
+      FROM event_processor.failed_blocks f WHERE f.resolved IS NULL;
     -- The row outlives the process: trust it only while that process is the worker.
     IF NOT EXISTS (SELECT 1 FROM pg_stat_activity s
                     WHERE s.pid = worker_pid AND s.backend_type = 'event_processor worker') THEN
@@ -44,7 +50,7 @@ END
 $$;
 
 COMMENT ON FUNCTION event_processor.status() IS
-'Newest indexed and applied blocks, blocks behind, the background worker''s pid, state, counters since it started, and its last error.';
+'Newest indexed and applied blocks, blocks behind, the background worker''s pid, state, counters since it started, its last error, and the failed block processing is halted at (if any).';
 
 -- One row of numbers, for a Prometheus exporter's custom queries (gauges and counters).
 CREATE VIEW event_processor.metrics AS
@@ -53,6 +59,7 @@ SELECT coalesce(s.newest_indexed_block, 0) AS newest_indexed_block,
        coalesce(s.blocks_behind, 0) AS blocks_behind,
        (s.worker_pid IS NOT NULL)::int AS worker_up,
        (s.worker_state = 'error')::int AS worker_in_error,
+       (s.halted_block_hash IS NOT NULL)::int AS halted,
        s.blocks_applied AS blocks_applied_total,
        s.events_applied AS events_applied_total,
        s.blocks_reverted AS blocks_reverted_total,

@@ -6,6 +6,18 @@ use std::ffi::CString;
 
 /// Process a block inside the indexer's transaction when its row is inserted.
 pub static TRIGGER_ENABLED: GucSetting<bool> = GucSetting::<bool>::new(true);
+/// What a failing block does on the trigger path (README "Failure policy").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, pgrx::PostgresGucEnum)]
+pub enum FailurePolicy {
+    /// The indexer's transaction fails with the error; nothing is written.
+    Raise,
+    /// The block's effects are rolled back, the indexer's transaction commits, the failure is
+    /// recorded and processing halts at that block.
+    Defer,
+}
+pub static FAILURE_POLICY: GucSetting<FailurePolicy> =
+    GucSetting::<FailurePolicy>::new(FailurePolicy::Defer);
+
 /// Raise instead of warn-and-skip when an event's vault or round row is missing (spec R6).
 pub static STRICT: GucSetting<bool> = GucSetting::<bool>::new(false);
 
@@ -91,6 +103,14 @@ pub fn register() {
         c"Process a block inside the indexer's transaction when its starknet_blocks row is inserted.",
         c"Off: blocks are left for process_block() or the background worker.",
         &TRIGGER_ENABLED,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_enum_guc(
+        c"event_processor.failure_policy",
+        c"What a block that fails on the trigger path does: defer (default) or raise.",
+        c"defer: the indexer's transaction commits, the failure is recorded in event_processor.failed_blocks and processing halts at the block until retry_block() or skip_block(); raise: the indexer's transaction fails.",
+        &FAILURE_POLICY,
         GucContext::Suset,
         GucFlags::default(),
     );

@@ -102,6 +102,9 @@ impl SqlError for ProcessorError {
                 ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE
             }
             ProcessorError::DriverEventIncomplete { .. } => ERRCODE_NOT_NULL_VIOLATION,
+            ProcessorError::NotHalted(_) | ProcessorError::HaltedElsewhere { .. } => {
+                ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE
+            }
             ProcessorError::MissingInputTable(_) => ERRCODE_UNDEFINED_TABLE,
             ProcessorError::Event(e) => e.error.sqlstate(),
             ProcessorError::Store(_) => ERRCODE_INTERNAL_ERROR,

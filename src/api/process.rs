@@ -4,7 +4,7 @@
 use super::error::raise;
 use crate::processor::{BlockOutcome, Processor, ProcessorError};
 use crate::protocol::Warning;
-use crate::settings;
+use crate::settings::{self, FailurePolicy};
 use crate::store::SpiStore;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
@@ -116,13 +116,34 @@ fn process_pending(
     }
 }
 
-/// Called by the deferred trigger on starknet_blocks at the indexer's COMMIT.
+/// Called by the deferred trigger on starknet_blocks at the indexer's COMMIT. While processing
+/// is halted at a failed block the block waits; otherwise `event_processor.failure_policy`
+/// decides what a failure does (README "Failure policy").
 #[pg_extern(schema = "event_processor")]
 pub fn process_block_from_trigger(block_hash: &str) {
     if !settings::TRIGGER_ENABLED.get() {
         return;
     }
-    let outcome = with_processor(|p| p.process_block(block_hash));
+    let halt =
+        with_processor(|p| p.halt()).unwrap_or_else(|e| raise(e, "process_block_from_trigger"));
+    if let Some(halt) = halt {
+        pgrx::notice!(
+            "event_processor: block {block_hash} waits: processing is halted at {halt} \
+             (see event_processor.failed_blocks; retry_block() or skip_block() resumes)"
+        );
+        return;
+    }
+    let outcome = match settings::FAILURE_POLICY.get() {
+        FailurePolicy::Raise => with_processor(|p| p.process_block(block_hash)),
+        FailurePolicy::Defer => {
+            match super::failure::deferring(block_hash, "trigger", |p| p.process_block(block_hash))
+            {
+                Ok(outcome) => Ok(outcome),
+                Err((_, Some(error @ ProcessorError::Reverted { .. }))) => Err(error),
+                Err((failure, _)) => return super::failure::halt_at(&failure),
+            }
+        }
+    };
     match outcome {
         // Reverted later in the same transaction: nothing to apply.
         Err(ProcessorError::Reverted { .. }) => {}

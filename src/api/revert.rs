@@ -69,7 +69,13 @@ pub fn revert_block_from_trigger(block_hash: &str) {
     if !settings::TRIGGER_ENABLED.get() {
         return;
     }
-    match with_processor(|p| p.revert_left_chain(block_hash)) {
+    let reverted = with_processor(|p| {
+        let outcomes = p.revert_left_chain(block_hash)?;
+        // A failed block that left the chain no longer halts processing.
+        p.resolve_failures_left_chain()?;
+        Ok(outcomes)
+    });
+    match reverted {
         Ok(outcomes) => outcomes.iter().for_each(report),
         Err(e) => raise(e, "revert_block_from_trigger"),
     }

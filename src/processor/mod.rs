@@ -4,10 +4,12 @@
 
 mod driver;
 mod error;
+mod failure;
 mod revert;
 
 pub use driver::process_next_driver_event;
 pub use error::ProcessorError;
+pub use failure::Failure;
 pub use revert::RevertOutcome;
 
 use crate::protocol::{apply_rows, ApplyReport, EventError, EventRow, ProcessError, Settings};
@@ -199,11 +201,7 @@ impl<'a, 'conn> Processor<'a, 'conn> {
     pub fn process_pending(&mut self, limit: i64) -> Result<BatchOutcome, ProcessorError> {
         self.require_table("starknet_blocks")?;
         self.lock()?;
-        let hashes = self.db().rows(
-            Plan::PendingBlocks,
-            vec![Some(limit.to_string())],
-            read_text,
-        )?;
+        let hashes = self.pending_blocks(limit)?;
         let mut batch = BatchOutcome::default();
         for hash in hashes {
             let outcome = self.apply_block(&hash)?;
@@ -215,6 +213,16 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         }
         self.flush()?;
         Ok(batch)
+    }
+
+    /// Up to `limit` pending blocks (MINED, above the newest applied one), in chain order.
+    pub fn pending_blocks(&mut self, limit: i64) -> Result<Vec<String>, ProcessorError> {
+        self.require_table("starknet_blocks")?;
+        Ok(self.db().rows(
+            Plan::PendingBlocks,
+            vec![Some(limit.to_string())],
+            read_text,
+        )?)
     }
 
     /// `process_block` without the flush: the block's state changes stay in the cache, so a

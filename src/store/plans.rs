@@ -171,6 +171,23 @@ plans! {
          WHERE b.status = 'MINED' AND b.block_number > coalesce((SELECT max(a.block_number) \
                FROM event_processor.applied_blocks a), -1) \
          ORDER BY b.block_number LIMIT $1::bigint".into();
+    // The failure policy (processor/failure.rs): the open failure is the halt.
+    OpenFailure: [] => "SELECT block_hash, coalesce(block_number::text, '') FROM event_processor.failed_blocks \
+         WHERE resolved IS NULL".into();
+    // ON CONFLICT: a failure is already open (the unique index on open rows); keep that one.
+    RecordFailure: [T, T, T, T, T, T, T, T] => "INSERT INTO event_processor.failed_blocks \
+         (block_hash, block_number, vault_address, event_nonce, field, sqlstate, error, found_by) \
+         VALUES ($1, coalesce($2::numeric, (SELECT b.block_number FROM public.starknet_blocks b \
+                 WHERE b.block_hash = $1 LIMIT 1)), $3, $4::bigint, $5, $6, $7, $8) \
+         ON CONFLICT DO NOTHING RETURNING id::text".into();
+    ResolveFailure: [T, T] => "UPDATE event_processor.failed_blocks SET resolved = $2, resolved_at = pg_catalog.now() \
+         WHERE resolved IS NULL AND block_hash = $1 RETURNING id::text".into();
+    ResolveFailuresLeftChain: [] => "UPDATE event_processor.failed_blocks f \
+         SET resolved = 'left the chain', resolved_at = pg_catalog.now() \
+         WHERE resolved IS NULL AND NOT EXISTS (SELECT 1 FROM public.starknet_blocks b \
+               WHERE b.block_hash = f.block_hash AND b.status = 'MINED') RETURNING block_hash".into();
+    RecordSkippedBlock: [T, T, T] => "INSERT INTO event_processor.applied_blocks \
+         (block_hash, block_number, parent_hash, event_count, skipped) VALUES ($1, $2::numeric, $3, 0, true)".into();
     NewestApplied: [] => "SELECT block_number::text FROM event_processor.applied_blocks \
          ORDER BY event_processor.applied_blocks.block_number DESC LIMIT 1".into();
 

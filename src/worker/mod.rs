@@ -1,8 +1,9 @@
 //! The background worker (loaded through shared_preload_libraries): applies whatever the
-//! trigger path left pending, one block per transaction, and keeps up afterwards.
+//! trigger path left pending, in batches of blocks per transaction, and keeps up afterwards.
 //!
-//! Each wake-up: revert applied blocks that left the chain (newest first), apply pending
-//! MINED blocks in chain order (at most `max_blocks_per_wakeup`), then pending driver events.
+//! Each wake-up: revert applied blocks that left the chain (newest first); unless processing
+//! is halted at a failed block, apply pending MINED blocks in chain order, `worker_max_blocks`
+//! per transaction, then pending driver events. A block that fails becomes the halt.
 //! Every unit of work is its own transaction and takes the processors' advisory lock, so the
 //! trigger path, manual calls and the worker never apply a block twice.
 
@@ -213,6 +214,23 @@ fn wake_up() {
             Err(e) => return fail(&hash, e),
         }
     }
+    // A failed block halts processing until an operator retries or skips it (a block that
+    // left the chain no longer does).
+    let halt = in_transaction(|| {
+        crate::api::with_processor(|p| {
+            p.resolve_failures_left_chain()?;
+            p.halt()
+        })
+        .map_err(|e| e.to_string())
+    });
+    match halt {
+        Ok(None) => {}
+        Ok(Some(_)) => {
+            let _ = in_transaction(|| status::set_state("halted").map_err(|e| e.to_string()));
+            return;
+        }
+        Err(e) => return fail("failed_blocks", e),
+    }
     let limit = settings::WORKER_MAX_BLOCKS.get().max(1);
     while !stopping() {
         let result = with_processor(|p| {
@@ -267,22 +285,30 @@ fn wake_up() {
     }
 }
 
-/// Applies pending blocks one transaction each, up to the first failure.
+/// Applies pending blocks one transaction each, up to the first failure, which is recorded
+/// in `failed_blocks` (the halt) in the transaction that rolled the block back.
 fn apply_one_by_one(limit: i32, batch: &mut WorkerCounters) -> Result<(), (String, String)> {
+    use crate::api::failure::{deferring, halt_at};
     for hash in pending_blocks(limit) {
         if stopping() {
             break;
         }
-        let result = with_processor(|p| {
-            let outcome = p.process_block(&hash)?;
-            status::count(WorkerCounters {
-                blocks_applied: 1,
-                events_applied: outcome.report.applied as i64,
-                ..Default::default()
-            })?;
-            Ok(outcome)
+        let result = in_transaction(|| {
+            Ok(deferring(&hash, "worker", |p| {
+                let outcome = p.process_block(&hash)?;
+                status::count(WorkerCounters {
+                    blocks_applied: 1,
+                    events_applied: outcome.report.applied as i64,
+                    ..Default::default()
+                })?;
+                Ok(outcome)
+            })
+            .map_err(|(failure, _)| {
+                halt_at(&failure);
+                failure.message
+            }))
         });
-        match result {
+        match result.and_then(|r| r) {
             Ok(outcome) if !outcome.already_applied => {
                 batch.blocks_applied += 1;
                 batch.events_applied += outcome.report.applied as i64;
@@ -298,7 +324,8 @@ fn apply_one_by_one(limit: i32, batch: &mut WorkerCounters) -> Result<(), (Strin
 }
 
 /// A failure stops the wake-up: the block stays pending (nothing of it was committed), the
-/// error is logged and recorded for status(), and the next wake-up retries.
+/// error is logged and recorded for status(). A failing block is also the halt (above); other
+/// failures (a lost connection, a missing table) are retried at the next wake-up.
 fn fail(at: &str, error: String) {
     pgrx::warning!("{NAME}: {at}: {error}");
     let _ = in_transaction(|| record_error(at, &error).map_err(|e| e.to_string()));
