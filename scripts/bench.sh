@@ -16,17 +16,19 @@
 #     against process_block of the same blocks (one transaction per block);
 #  4. cost per LP of auction start, auction end and settlement for one vault with 10 ... 10,000
 #     LPs (Simulator::lp_scaling): flat means linear total cost;
-#  5. peak memory (VmHWM) of the backends doing 2 and 4.
+#  5. peak memory of the backends doing 2 and 4: VmHWM (peak resident set) minus RssShmem
+#     (the shared buffers the backend has mapped, read at the end: with shared_buffers of 2 GB
+#     VmHWM is mostly shared memory), a lower bound of the peak private memory.
 #
-# Knobs: SEED (1), VAULTS (20), LPS (250 per vault), BIDDERS (100 per vault), BLOCKS (10000),
-#        EVENTS (20, the most per block), BATCH (100 blocks per catch-up transaction, the worker's default),
+# Knobs: SEED (1), VAULTS (40), LPS (125 per vault), BIDDERS (50 per vault), BLOCKS (8000),
+#        EVENTS (30, the most per block), BATCH (100 blocks per catch-up transaction, the worker's default),
 #        REVERT_BLOCKS (1000), LP_SCALES ("10 100 1000 10000"), PROFILE=1 (pg_stat_statements:
 #        the costliest statements of the catch-up, nested ones included), SHARED_BUFFERS (2GB)
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib/cluster.sh"
-SEED="${SEED:-1}" VAULTS="${VAULTS:-20}" LPS="${LPS:-250}" BIDDERS="${BIDDERS:-100}"
-BLOCKS="${BLOCKS:-10000}" EVENTS="${EVENTS:-20}" BATCH="${BATCH:-100}"
+SEED="${SEED:-1}" VAULTS="${VAULTS:-40}" LPS="${LPS:-125}" BIDDERS="${BIDDERS:-50}"
+BLOCKS="${BLOCKS:-8000}" EVENTS="${EVENTS:-30}" BATCH="${BATCH:-100}"
 REVERT_BLOCKS="${REVERT_BLOCKS:-1000}" LP_SCALES="${LP_SCALES:-10 100 1000 10000}"
 
 install_extension --release
@@ -119,8 +121,11 @@ BEGIN
     n := event_processor.revert_block(hash);
     INSERT INTO bench.timing VALUES ('revert', hash, 1, n, extract(epoch FROM clock_timestamp() - t0));
 END $$;
-CREATE FUNCTION bench.peak_kb() RETURNS bigint LANGUAGE sql AS
-  $$ SELECT substring(pg_read_file('/proc/self/status') FROM 'VmHWM:\s*(\d+) kB')::bigint $$;
+CREATE FUNCTION bench.peak_kb() RETURNS text LANGUAGE sql AS
+  $$ SELECT (h - s) || ' kB private (VmHWM ' || h || ' kB, of which shared buffers ' || s || ' kB)'
+       FROM (SELECT substring(f FROM 'VmHWM:\s*(\d+) kB')::bigint AS h,
+                    substring(f FROM 'RssShmem:\s*(\d+) kB')::bigint AS s
+               FROM pg_read_file('/proc/self/status') AS f) m $$;
 INSERT INTO starknet_blocks SELECT * FROM bench.blocks;
 INSERT INTO events SELECT * FROM bench.events;
 ANALYZE;
@@ -134,7 +139,7 @@ BATCHES=$(( (BLOCKS + BATCH - 1) / BATCH ))
 T0="$(now)"
 "${SQL[@]}" -d catchup -At -o /dev/null -f "$DIR/catchup.sql"
 CATCHUP_WALL="$(calc "$(now) - $T0")"
-CATCHUP_PEAK_KB="$(tr -d '[:space:]' < "$DIR/catchup-peak")"
+CATCHUP_PEAK="$(cat "$DIR/catchup-peak")"
 sleep 1  # the backend's table statistics are flushed when it exits
 CATCHUP_ROWS="$(q catchup "SELECT sum(n_tup_ins + n_tup_upd + n_tup_del) FROM pg_stat_user_tables
                             WHERE schemaname IN ('public', 'event_processor')")"
@@ -199,7 +204,7 @@ BEGIN
 END \$\$;
 SQL
   { echo "SET client_min_messages = error;"; cut -f2 "$DIR/lp$n/blocks.tsv" | sed "s/.*/SELECT bench.process('&');/"
-    echo "\\o $DIR/lp$n/peak"; echo "SELECT substring(pg_read_file('/proc/self/status') FROM 'VmHWM:\s*(\d+) kB');"; } > "$DIR/lp$n/process.sql"
+    echo "\\o $DIR/lp$n/peak"; echo "SELECT substring(f FROM 'VmHWM:\s*(\d+) kB')::bigint - substring(f FROM 'RssShmem:\s*(\d+) kB')::bigint FROM pg_read_file('/proc/self/status') f;"; } > "$DIR/lp$n/process.sql"
   "${SQL[@]}" -d "lp$n" -At -o /dev/null -f "$DIR/lp$n/process.sql"
   q "lp$n" "SELECT p.lps, p.phase, round((1e6 * t.seconds / p.lps)::numeric, 2), round((1e3 * t.seconds)::numeric, 2), $(tr -d '[:space:]' < "$DIR/lp$n/peak")
               FROM bench.phases p JOIN bench.timing t USING (block_hash) WHERE p.phase <> 'bids'" | tr '|' '\t' >> "$DIR/lp-scaling.tsv"
@@ -226,7 +231,7 @@ chain: $BLOCKS blocks, $EVENT_COUNT events, $VAULTS vaults, $((VAULTS * LPS)) LP
    rows written            $CATCHUP_ROWS (state, history, journal, ledger; pg_stat_user_tables)
    raw-write floor         $(printf '%8.2f' "$FLOOR_WALL") s for as many rows in as many transactions
    catch-up / floor        $(printf '%8.2f' "$(calc "$CATCHUP_WALL / $FLOOR_WALL")") x
-   peak memory (VmHWM)     $CATCHUP_PEAK_KB kB
+   peak memory             $CATCHUP_PEAK
 EOF
 echo
 echo "3. revert vs process, the newest $REVERT_BLOCKS blocks, one transaction per block (server time)"
@@ -240,5 +245,5 @@ SELECT round(((SELECT sum(seconds) FROM bench.timing WHERE phase = 'revert')
        AS revert_time_over_process_time;
 SQL
 echo "4. cost per LP (process_block of the block, server time)"
-printf '   %-7s %-14s %12s %10s %14s\n' LPs phase "µs per LP" "ms" "peak kB"
+printf '   %-7s %-14s %12s %10s %14s\n' LPs phase "µs per LP" "ms" "private kB"
 awk -F'\t' '{ printf "   %-7s %-14s %12s %10s %14s\n", $1, $2, $3, $4, $5 }' "$DIR/lp-scaling.tsv"

@@ -62,34 +62,40 @@ fn in_subtransaction<R>(f: impl FnOnce() -> Result<R, ProcessorError>) -> Result
     }
 }
 
+/// A block rolled back by `deferring`: the failure to record, and the processor's error if
+/// it was one (not a PostgreSQL ERROR).
+pub(crate) struct Deferred {
+    pub failure: Failure,
+    pub error: Option<ProcessorError>,
+}
+
 /// Runs `f` over a processor in a subtransaction; a failure is described for
 /// `failed_blocks` (at `block_hash`, found by `found_by`).
 pub(crate) fn deferring<R>(
     block_hash: &str,
     found_by: &'static str,
     f: impl FnOnce(&mut Processor) -> Result<R, ProcessorError>,
-) -> Result<R, (Failure, Option<ProcessorError>)> {
-    in_subtransaction(|| with_processor(f)).map_err(|failed| match failed {
-        Failed::Processor(e) => {
-            let sqlstate = sqlstate_text(e.sqlstate());
-            (
-                Failure::of_error(block_hash, &e, sqlstate, found_by),
-                Some(e),
-            )
-        }
-        Failed::Postgres { sqlstate, message } => (
-            Failure {
-                block_hash: crate::codec::canonical_or_raw(block_hash),
-                block_number: None,
-                vault: None,
-                event_nonce: None,
-                field: None,
-                sqlstate,
-                message,
-                found_by,
+) -> Result<R, Box<Deferred>> {
+    in_subtransaction(|| with_processor(f)).map_err(|failed| {
+        Box::new(match failed {
+            Failed::Processor(e) => Deferred {
+                failure: Failure::of_error(block_hash, &e, sqlstate_text(e.sqlstate()), found_by),
+                error: Some(e),
             },
-            None,
-        ),
+            Failed::Postgres { sqlstate, message } => Deferred {
+                failure: Failure {
+                    block_hash: crate::codec::canonical_or_raw(block_hash),
+                    block_number: None,
+                    vault: None,
+                    event_nonce: None,
+                    field: None,
+                    sqlstate,
+                    message,
+                    found_by,
+                },
+                error: None,
+            },
+        })
     })
 }
 
@@ -145,8 +151,8 @@ pub(crate) fn apply_held_blocks(found_by: &'static str) -> HeldOutcome {
                             outcome.blocks += 1;
                             outcome.events += block.report.applied as i64;
                         }
-                        Err((failure, _)) => {
-                            halt_at(&failure);
+                        Err(deferred) => {
+                            halt_at(&deferred.failure);
                             return outcome;
                         }
                     }

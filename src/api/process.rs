@@ -139,8 +139,10 @@ pub fn process_block_from_trigger(block_hash: &str) {
             match super::failure::deferring(block_hash, "trigger", |p| p.process_block(block_hash))
             {
                 Ok(outcome) => Ok(outcome),
-                Err((_, Some(error @ ProcessorError::Reverted { .. }))) => Err(error),
-                Err((failure, _)) => return super::failure::halt_at(&failure),
+                Err(deferred) => match deferred.error {
+                    Some(error @ ProcessorError::Reverted { .. }) => Err(error),
+                    _ => return super::failure::halt_at(&deferred.failure),
+                },
             }
         }
     };

@@ -303,9 +303,9 @@ fn apply_one_by_one(limit: i32, batch: &mut WorkerCounters) -> Result<(), (Strin
                 })?;
                 Ok(outcome)
             })
-            .map_err(|(failure, _)| {
-                halt_at(&failure);
-                failure.message
+            .map_err(|deferred| {
+                halt_at(&deferred.failure);
+                deferred.failure.message
             }))
         });
         match result.and_then(|r| r) {
