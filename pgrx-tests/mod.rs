@@ -1,7 +1,8 @@
 //! In-database tests (run by `cargo pgrx test`, see README "Tests").
 //! * `#[pg_test]`s run inside the test server, each in a transaction that is rolled back;
 //! * `client` holds plain `#[test]`s that connect to the same server over libpq, for what a
-//!   rolled-back transaction cannot show (commits, NOTIFY delivery, DROP EXTENSION).
+//!   rolled-back transaction cannot show (commits, NOTIFY delivery, DROP EXTENSION);
+//!   `concurrency` races several such sessions.
 
 #[path = "../tests/fixtures/worked_example.rs"]
 pub mod worked_example;
@@ -14,8 +15,11 @@ mod processing;
 mod properties;
 mod revert;
 mod schema;
+mod security;
 
 #[cfg(test)]
 mod client;
+#[cfg(test)]
+mod concurrency;
 #[cfg(test)]
 mod worker;

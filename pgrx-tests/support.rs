@@ -73,8 +73,20 @@ pub fn insert_event(e: &wx::Event) {
 
 /// The SQLSTATE a statement fails with, or None if it succeeds (it runs in a subtransaction).
 pub fn sqlstate_of(statement: &str) -> Option<String> {
+    // Created once per session, not replaced: a test may call this under several roles.
+    let missing =
+        Spi::get_one::<bool>("SELECT to_regprocedure('pg_temp.sqlstate_of(text)') IS NULL")
+            .expect("helper lookup")
+            .unwrap_or(true);
+    if !missing {
+        return Spi::get_one_with_args::<String>(
+            "SELECT pg_temp.sqlstate_of($1)",
+            &[statement.into()],
+        )
+        .expect("sqlstate_of");
+    }
     Spi::run(
-        "CREATE OR REPLACE FUNCTION pg_temp.sqlstate_of(statement text) RETURNS text
+        "CREATE FUNCTION pg_temp.sqlstate_of(statement text) RETURNS text
          LANGUAGE plpgsql AS $$
          BEGIN
              EXECUTE statement;

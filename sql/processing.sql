@@ -4,8 +4,10 @@
 -- Fires at the indexer's COMMIT (deferred), so the block's events are visible whether they
 -- were inserted before or after the block row. event_processor.trigger_enabled = off leaves
 -- the block for process_block() or the background worker.
+-- SECURITY DEFINER: an indexer running as a role without rights on the state tables still
+-- processes its blocks; the function does nothing but apply or revert the block at hand.
 CREATE FUNCTION event_processor.on_block_inserted() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM event_processor.process_block_from_trigger(NEW.block_hash::text);
     RETURN NULL;
@@ -16,7 +18,7 @@ $$;
 -- row was updated to another hash (an indexer that keeps block_number as the primary key
 -- re-uses the row for the replacement block). Reverted at once, newest block first.
 CREATE FUNCTION event_processor.on_block_left_chain() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM event_processor.revert_block_from_trigger(OLD.block_hash::text);
     RETURN NULL;

@@ -20,6 +20,9 @@ CREATE FUNCTION event_processor.status(
     OUT halted_block_hash text,
     OUT halt_error text)
 LANGUAGE plpgsql STABLE
+-- SECURITY DEFINER: readers (event_processor_reader, monitoring) see the indexer's progress
+-- without rights on its tables; the function only counts and reads the worker's row.
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN

@@ -36,6 +36,8 @@ extension_sql_file!(
     requires = ["processing"]
 );
 
+extension_sql_file!("../sql/privileges.sql", name = "privileges", finalize);
+
 /// Declares the schema to pgrx so that `#[pg_extern(schema = "event_processor")]` resolves.
 /// The bootstrap SQL has already created it (as an extension member), so pgrx's
 /// `CREATE SCHEMA IF NOT EXISTS` does nothing.

@@ -9,15 +9,16 @@ use crate::store::SpiStore;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
 
-/// Runs `f` with a processor over SPI, with two planner settings changed in a GUC nest level
+/// Runs `f` with a processor over SPI, with three settings changed in a GUC nest level
 /// (as a function's SET clause does: the caller's values are back afterwards, and on error
-/// by the abort). Both were measured (BENCHMARKS.md):
+/// by the abort). The planner settings were measured (BENCHMARKS.md):
 /// * `plan_cache_mode = force_generic_plan`: under `auto`, statements with array parameters
 ///   are re-planned on every call (their generic estimate of 10 unnest rows always looks
 ///   worse than the custom one);
 /// * `enable_seqscan = off`: the kept plans are made while the state tables are young and
 ///   small, and a sequential scan chosen then is kept as the table grows, turning key
 ///   lookups quadratic. Every statement here has an index path.
+/// * `search_path = pg_catalog, pg_temp`: security (README "Roles and grants").
 pub(crate) fn with_processor<R>(
     f: impl FnOnce(&mut Processor) -> Result<R, ProcessorError>,
 ) -> Result<R, ProcessorError> {
@@ -27,6 +28,9 @@ pub(crate) fn with_processor<R>(
     for (name, value) in [
         (c"plan_cache_mode", c"force_generic_plan"),
         (c"enable_seqscan", c"off"),
+        // Every statement names its tables with their schema, and with this path functions
+        // and operators resolve in pg_catalog first: a caller's search_path cannot hijack them.
+        (c"search_path", c"pg_catalog, pg_temp"),
     ] {
         let applied = unsafe {
             pg_sys::set_config_option(

@@ -70,6 +70,60 @@ pub trait Source {
         -> StoreResult<Vec<(EventKey, String)>>;
 }
 
+/// A borrowed source: a `CachedStore` over `&mut source` reads it and never writes it (the
+/// fuzz harness applies each case over one shared state this way).
+impl<S: Source + ?Sized> Source for &mut S {
+    fn vault(&mut self, address: &str) -> StoreResult<Option<Vault>> {
+        (**self).vault(address)
+    }
+    fn liquidity_provider(
+        &mut self,
+        address: &str,
+        vault: &str,
+    ) -> StoreResult<Option<LiquidityProvider>> {
+        (**self).liquidity_provider(address, vault)
+    }
+    fn liquidity_providers(&mut self, vault: &str) -> StoreResult<Vec<LiquidityProvider>> {
+        (**self).liquidity_providers(vault)
+    }
+    fn round(&mut self, address: &str) -> StoreResult<Option<OptionRound>> {
+        (**self).round(address)
+    }
+    fn round_by_id(&mut self, vault: &str, round_id: u64) -> StoreResult<Option<OptionRound>> {
+        (**self).round_by_id(vault, round_id)
+    }
+    fn rounds_of_vault(&mut self, vault: &str) -> StoreResult<Vec<OptionRound>> {
+        (**self).rounds_of_vault(vault)
+    }
+    fn queued_liquidity(&mut self, lp: &str, round: &str) -> StoreResult<Option<QueuedLiquidity>> {
+        (**self).queued_liquidity(lp, round)
+    }
+    fn queued_liquidity_of_round(&mut self, round: &str) -> StoreResult<Vec<QueuedLiquidity>> {
+        (**self).queued_liquidity_of_round(round)
+    }
+    fn option_buyer(&mut self, address: &str, round: &str) -> StoreResult<Option<OptionBuyer>> {
+        (**self).option_buyer(address, round)
+    }
+    fn option_buyers_of_round(&mut self, round: &str) -> StoreResult<Vec<OptionBuyer>> {
+        (**self).option_buyers_of_round(round)
+    }
+    fn bid(&mut self, round: &str, bid_id: &str) -> StoreResult<Option<Bid>> {
+        (**self).bid(round, bid_id)
+    }
+    fn bids_of_round(&mut self, round: &str) -> StoreResult<Vec<Bid>> {
+        (**self).bids_of_round(round)
+    }
+    fn lp_round_deposits(&mut self, round: &str) -> StoreResult<Vec<LpRoundDeposit>> {
+        (**self).lp_round_deposits(round)
+    }
+    fn applied_events_of_block(
+        &mut self,
+        block_hash: &str,
+    ) -> StoreResult<Vec<(EventKey, String)>> {
+        (**self).applied_events_of_block(block_hash)
+    }
+}
+
 pub trait Store: Source {
     /// The writes that follow belong to this block: before the first change of any row, the
     /// store records the row's prior image (or its absence) in that block's journal (spec §4.2).

@@ -3,7 +3,9 @@
 
 mod chain;
 pub mod encode;
+mod fuzz;
 mod rng;
 
 pub use chain::{Bal, ChainConfig, RoundAddressing, Simulator, SynthBlock, Vault};
+pub use fuzz::Mutator;
 pub use rng::Rng;

@@ -1,0 +1,158 @@
+//! Several sessions processing and reverting at once: the processing lock serialises them,
+//! so no block is applied twice and none is lost, whoever gets there first.
+
+use super::client::{client_dump, connect, count, fresh_database};
+use crate::protocol::{apply_rows, MemoryStore, Settings};
+use crate::synth::{ChainConfig, RoundAddressing, Simulator, SynthBlock};
+use postgres::Client;
+
+/// Inserts `blocks` (events, then the block row) in one transaction.
+fn insert_chain(db: &mut Client, blocks: &[SynthBlock]) {
+    let mut tx = db.transaction().unwrap();
+    for b in blocks {
+        for e in &b.events {
+            tx.execute(
+                "INSERT INTO public.events (event_nonce, block_number, block_hash, vault_address,
+                     event_name, event_keys, event_data, transaction_hash, from_address)
+                 VALUES ($1, $2::text::numeric, $3, $4, $5, $6::text[], $7::text[], $8, $9)",
+                &[
+                    &e.event_nonce,
+                    &e.block_number.to_string(),
+                    &e.block_hash,
+                    &e.vault_address,
+                    &e.event_name,
+                    &e.keys,
+                    &e.data,
+                    &e.transaction_hash,
+                    &e.from_address,
+                ],
+            )
+            .unwrap();
+        }
+        tx.execute(
+            "INSERT INTO public.starknet_blocks VALUES ($1::text::numeric, $2, $3, $4::text::numeric, 'MINED')",
+            &[&b.number.to_string(), &b.hash, &b.parent_hash, &b.timestamp.to_string()],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+/// The state after each block of `blocks`, from the pure processor.
+fn pure_dumps(blocks: &[SynthBlock]) -> Vec<Vec<String>> {
+    let mut memory = MemoryStore::default();
+    let mut dumps = vec![memory.dump()];
+    for block in blocks {
+        apply_rows(&mut memory, block.events.clone(), Settings::default()).unwrap();
+        dumps.push(memory.dump());
+    }
+    dumps
+}
+
+/// Runs `work` in `sessions` threads, each with its own connection to `database`.
+fn race(database: &'static str, port: u16, sessions: usize, work: fn(usize, &mut Client)) {
+    let threads: Vec<_> = (0..sessions)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let mut client = connect(database, port);
+                client
+                    .batch_execute("SET client_min_messages = warning")
+                    .unwrap();
+                work(i, &mut client);
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("session thread");
+    }
+}
+
+const DB: &str = "ep_concurrency";
+
+/// Six sessions at once: four call process_pending(3) until nothing is pending, two call
+/// process_block on every block in chain order (already applied: a no-op; parent missing:
+/// an error they ignore). Then three sessions revert to the same height at once.
+#[test]
+fn concurrent_sessions_apply_and_revert_every_block_once() {
+    let mut db = fresh_database(DB);
+    db.batch_execute(
+        "SET client_min_messages = warning;
+         CREATE EXTENSION event_processor;
+         SELECT event_processor.create_indexer_tables(with_from_address => true);
+         ALTER DATABASE ep_concurrency SET event_processor.trigger_enabled = off;
+         SET event_processor.trigger_enabled = off;",
+    )
+    .unwrap();
+    let (blocks, _) = Simulator::generate(ChainConfig {
+        seed: 77,
+        vaults: 3,
+        lps_per_vault: 8,
+        bidders_per_vault: 5,
+        blocks: 90,
+        max_events_per_block: 8,
+        addressing: RoundAddressing::FromAddress,
+        first_block: 5000,
+    });
+    insert_chain(&mut db, &blocks);
+    let port: i32 = db
+        .query_one("SELECT current_setting('port')::int", &[])
+        .unwrap()
+        .get(0);
+
+    race(DB, port as u16, 6, |i, c| {
+        if i < 4 {
+            while c
+                .query_one(
+                    "SELECT blocks_applied FROM event_processor.process_pending(3)",
+                    &[],
+                )
+                .unwrap()
+                .get::<_, i64>(0)
+                > 0
+            {}
+        } else {
+            let hashes: Vec<String> = c
+                .query(
+                    "SELECT block_hash FROM starknet_blocks ORDER BY block_number",
+                    &[],
+                )
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            for hash in hashes {
+                let _ = c.execute("SELECT event_processor.process_block($1::text)", &[&hash]);
+            }
+        }
+    });
+    let dumps = pure_dumps(&blocks);
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM event_processor.applied_blocks"
+        ),
+        blocks.len() as i64
+    );
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM event_processor.applied_events"
+        ),
+        count(&mut db, "SELECT count(*) FROM events"),
+        "every event applied exactly once"
+    );
+    assert_eq!(client_dump(&mut db), dumps[blocks.len()]);
+
+    race(DB, port as u16, 3, |_, c| {
+        c.execute("SELECT event_processor.revert_to(5040)", &[])
+            .unwrap();
+    });
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM event_processor.applied_blocks"
+        ),
+        40
+    );
+    assert_eq!(client_dump(&mut db), dumps[40]);
+}
