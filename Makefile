@@ -4,7 +4,7 @@ PG_CONFIG  ?= /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config
 SETUP_STAMP = target/.setup-done
 CARGO      ?= cargo
 
-.PHONY: setup test test-pure test-pg test-worker-crash install demo bench fmt lint clean
+.PHONY: setup test test-pure test-pg test-worker-crash fuzz install demo bench fmt lint clean
 
 ## setup: install Debian packages, sudo, cargo-pgrx 0.18.1, and `cargo pgrx init` (idempotent)
 setup:
@@ -23,11 +23,17 @@ test: $(SETUP_STAMP) test-pg test-worker-crash
 test-pure: $(SETUP_STAMP)
 	$(CARGO) test --no-default-features --features "pg$(PG_MAJOR) pg_test" --test '*'
 
+## fuzz: the decoder and handlers over 1,000,000 malformed events (tests/fuzz.rs; `make test`
+## runs 100,000), plus the regression corpus in tests/fixtures/fuzz/
+fuzz: $(SETUP_STAMP)
+	FUZZ_CASES=$${FUZZ_CASES:-1000000} $(CARGO) test --no-default-features --features "pg$(PG_MAJOR) pg_test" --test fuzz -- --nocapture
+
 ## test-pg: the in-database tests in pgrx-tests/ (throw-away cluster run as `postgres`)
 test-pg: $(SETUP_STAMP)
 	bash scripts/pgrx-test.sh
 
-## test-worker-crash: the background worker under SIGKILL and a hard server stop (own cluster)
+## test-worker-crash: the worker under SIGKILL and a hard server stop, a backend killed during
+## revert, the postmaster killed during processing (own cluster)
 test-worker-crash: $(SETUP_STAMP)
 	bash scripts/worker-crash-test.sh
 
