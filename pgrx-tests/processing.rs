@@ -111,4 +111,35 @@ mod tests {
             Some("55000: block 10 (0xb10) is REVERTED; its events are not canonical")
         );
     }
+
+    /// Blocks inserted while the trigger path was off (left to a worker that has not got to
+    /// them) do not stop the next block on the trigger path: it applies them first, in chain
+    /// order, then itself, with the same result as processing every block in turn.
+    #[pg_test]
+    fn the_trigger_path_applies_pending_blocks_before_its_own() {
+        create_indexer_tables();
+        Spi::run("SET event_processor.trigger_enabled = off").unwrap();
+        for block in &wx::blocks()[..8] {
+            insert_block(block);
+            insert_block_events(block.number);
+        }
+        commit_point();
+        Spi::run("SELECT event_processor.process_block(10::numeric)").unwrap();
+        Spi::run("RESET event_processor.trigger_enabled").unwrap();
+        insert_block(&wx::blocks()[8]);
+        insert_block_events(wx::blocks()[8].number);
+        commit_point();
+        assert_eq!(
+            Spi::get_one::<i64>("SELECT count(*) FROM event_processor.applied_blocks").unwrap(),
+            Some(9)
+        );
+        for line in wx::expected_after(wx::blocks()[8].number) {
+            assert!(dump_state().iter().any(|l| l == line), "expected {line}");
+        }
+        assert_eq!(
+            Spi::get_one::<String>("SELECT halted_block_hash FROM event_processor.status()")
+                .unwrap(),
+            None
+        );
+    }
 }

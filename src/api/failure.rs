@@ -83,16 +83,7 @@ pub(crate) fn deferring<R>(
                 error: Some(e),
             },
             Failed::Postgres { sqlstate, message } => Deferred {
-                failure: Failure {
-                    block_hash: crate::codec::canonical_or_raw(block_hash),
-                    block_number: None,
-                    vault: None,
-                    event_nonce: None,
-                    field: None,
-                    sqlstate,
-                    message,
-                    found_by,
-                },
+                failure: Failure::at_block(block_hash, sqlstate, message, found_by),
                 error: None,
             },
         })

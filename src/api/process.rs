@@ -138,10 +138,11 @@ pub fn process_block_from_trigger(block_hash: &str) {
         return;
     }
     let outcome = match settings::FAILURE_POLICY.get() {
-        FailurePolicy::Raise => with_processor(|p| p.process_block(block_hash)),
+        FailurePolicy::Raise => with_processor(|p| p.process_block_after_pending(block_hash)),
         FailurePolicy::Defer => {
-            match super::failure::deferring(block_hash, "trigger", |p| p.process_block(block_hash))
-            {
+            match super::failure::deferring(block_hash, "trigger", |p| {
+                p.process_block_after_pending(block_hash)
+            }) {
                 Ok(outcome) => Ok(outcome),
                 Err(deferred) => match deferred.error {
                     Some(error @ ProcessorError::Reverted { .. }) => Err(error),

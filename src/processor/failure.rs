@@ -22,6 +22,25 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A failure of block `block_hash` known only by its message (a PostgreSQL ERROR).
+    pub fn at_block(
+        block_hash: &str,
+        sqlstate: String,
+        message: String,
+        found_by: &'static str,
+    ) -> Failure {
+        Failure {
+            block_hash: crate::codec::canonical_or_raw(block_hash),
+            block_number: None,
+            vault: None,
+            event_nonce: None,
+            field: None,
+            sqlstate,
+            message,
+            found_by,
+        }
+    }
+
     /// A failure described by a processor error: the event's context when there is one.
     pub fn of_error(
         block_hash: &str,
@@ -29,17 +48,10 @@ impl Failure {
         sqlstate: String,
         found_by: &'static str,
     ) -> Failure {
-        let mut failure = Failure {
-            block_hash: crate::codec::canonical_or_raw(block_hash),
-            block_number: None,
-            vault: None,
-            event_nonce: None,
-            field: None,
-            sqlstate,
-            message: error.to_string(),
-            found_by,
-        };
+        let mut failure = Failure::at_block(block_hash, sqlstate, error.to_string(), found_by);
+        // The event's block: a catch-up may fail in a block before the one asked for.
         if let ProcessorError::Event(e) = error {
+            failure.block_hash = e.context.block_hash.clone();
             failure.block_number = Some(e.context.block_number);
             failure.vault = Some(e.context.vault.clone());
             failure.event_nonce = Some(e.context.event_nonce);

@@ -215,6 +215,44 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         Ok(batch)
     }
 
+    /// The trigger path's block: MINED blocks before it that are still pending (inserted while
+    /// the trigger path was off, or left to a worker that has not got there yet) are applied
+    /// first, in chain order and in batches, in the caller's transaction; then the block.
+    pub fn process_block_after_pending(
+        &mut self,
+        hash: &str,
+    ) -> Result<BlockOutcome, ProcessorError> {
+        match self.apply_block(hash) {
+            // Refused before anything was written: catch up, then the block itself.
+            Err(ProcessorError::ParentNotApplied { .. }) => {
+                let limit = crate::settings::WORKER_MAX_BLOCKS.get().max(1) as i64;
+                let mut caught_up = BatchOutcome::default();
+                loop {
+                    let batch = self.process_pending(limit)?;
+                    caught_up.blocks += batch.blocks;
+                    caught_up.events += batch.events;
+                    caught_up.warnings.extend(batch.warnings);
+                    if (batch.blocks as i64) < limit {
+                        break;
+                    }
+                }
+                // Applied by the catch-up, unless it is not next in chain order (an error).
+                let mut outcome = self.process_block(hash)?;
+                if outcome.already_applied && caught_up.blocks > 0 {
+                    outcome.already_applied = false;
+                    outcome.report.applied = caught_up.events;
+                    outcome.report.warnings = caught_up.warnings;
+                }
+                Ok(outcome)
+            }
+            other => {
+                let outcome = other?;
+                self.flush()?;
+                Ok(outcome)
+            }
+        }
+    }
+
     /// Up to `limit` pending blocks (MINED, above the newest applied one), in chain order.
     pub fn pending_blocks(&mut self, limit: i64) -> Result<Vec<String>, ProcessorError> {
         self.require_table("starknet_blocks")?;
