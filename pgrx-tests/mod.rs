@@ -13,6 +13,7 @@ mod decode;
 mod failures;
 mod processing;
 mod properties;
+mod recompute;
 mod revert;
 mod schema;
 mod security;

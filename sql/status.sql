@@ -18,7 +18,8 @@ CREATE FUNCTION event_processor.status(
     OUT last_error_time timestamptz,
     OUT halted_at_block numeric,
     OUT halted_block_hash text,
-    OUT halt_error text)
+    OUT halt_error text,
+    OUT rebuild_progress text)
 LANGUAGE plpgsql STABLE
 -- SECURITY DEFINER: readers (event_processor_reader, monitoring) see the indexer's progress
 -- without rights on its tables; the function only counts and reads the worker's row.
@@ -43,6 +44,8 @@ BEGIN
     SELECT f.block_number, f.block_hash::text, f.error
       INTO halted_at_block, halted_block_hash, halt_error
       FROM event_processor.failed_blocks f WHERE f.resolved IS NULL;
+    SELECT a.query INTO rebuild_progress FROM pg_stat_activity a
+     WHERE a.query LIKE 'event_processor.rebuild(): %' LIMIT 1;
     -- The row outlives the process: trust it only while that process is the worker.
     IF NOT EXISTS (SELECT 1 FROM pg_stat_activity s
                     WHERE s.pid = worker_pid AND s.backend_type = 'event_processor worker') THEN

@@ -5,6 +5,7 @@
 mod driver;
 mod error;
 mod failure;
+mod recompute;
 mod revert;
 
 pub use driver::process_next_driver_event;

@@ -6,6 +6,7 @@ mod apply;
 mod block;
 pub mod cache;
 pub mod clearing;
+pub mod diff;
 pub mod dump;
 mod error;
 pub mod math;

@@ -74,6 +74,18 @@ impl<'a, 'conn> SpiStore<'a, 'conn> {
         Ok(self.query(plan, args, table, read)?.into_iter().next())
     }
 
+    /// Runs `sql` (a statement made once per call, not per event: the state dump of
+    /// `verify`) and returns its first column as text.
+    pub fn select_lines(&mut self, sql: &str) -> StoreResult<Vec<String>> {
+        let rows = self.client.select(sql, None, &[]).map_err(spi_error)?;
+        rows.map(|row| {
+            row.get::<String>(1)
+                .map_err(spi_error)?
+                .ok_or_else(|| StoreError("NULL dump line".into()))
+        })
+        .collect()
+    }
+
     /// Executes a writing `plan`; returns the number of rows it returned (RETURNING) or 0.
     pub fn execute(
         &mut self,

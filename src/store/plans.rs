@@ -41,6 +41,10 @@ const CATCHUP_WHERE: &str = " WHERE e.vault_address = $1 AND e.block_number >= $
                     WHERE r.block_hash = e.block_hash AND r.status = 'REVERTED') \
     AND NOT EXISTS (SELECT 1 FROM public.starknet_blocks o WHERE o.block_number = e.block_number \
                     AND o.block_hash <> e.block_hash AND o.status = 'MINED')";
+/// A block's events (`$1` hash, `$2` height) that the applied-events ledger holds.
+const LEDGER_JOIN: &str = " JOIN event_processor.applied_events a ON a.block_hash = e.block_hash \
+    AND a.vault_address = e.vault_address AND a.event_nonce = e.event_nonce \
+    WHERE e.block_number = $2::numeric AND e.block_hash = $1";
 const BLOCK_COLUMNS: &str = "block_number::text, block_hash, parent_hash, status";
 
 fn events_sql(with_from: bool, filter: &str) -> String {
@@ -188,6 +192,16 @@ plans! {
                WHERE b.block_hash = f.block_hash AND b.status = 'MINED') RETURNING block_hash".into();
     RecordSkippedBlock: [T, T, T] => "INSERT INTO event_processor.applied_blocks \
          (block_hash, block_number, parent_hash, event_count, skipped) VALUES ($1, $2::numeric, $3, 0, true)".into();
+    // Recomputing the state (processor/recompute.rs): the applied blocks in chain order, and
+    // the events of one that the ledger says were applied.
+    AppliedBlocksInOrder: [] => "SELECT block_hash, block_number::text, coalesce(parent_hash, ''), skipped \
+         FROM event_processor.applied_blocks ORDER BY event_processor.applied_blocks.block_number".into();
+    LedgerEventsOfBlock: [T, T] => events_sql(false, LEDGER_JOIN);
+    LedgerEventsOfBlockWithFrom: [T, T] => events_sql(true, LEDGER_JOIN);
+    ClearBookkeeping: [] => "WITH journal AS (DELETE FROM event_processor.journal), \
+              events AS (DELETE FROM event_processor.applied_events), \
+              blocks AS (DELETE FROM event_processor.applied_blocks RETURNING 1) \
+         SELECT count(*)::text FROM blocks".into();
     NewestApplied: [] => "SELECT block_number::text FROM event_processor.applied_blocks \
          ORDER BY event_processor.applied_blocks.block_number DESC LIMIT 1".into();
 
@@ -218,6 +232,8 @@ pub enum TableOp {
     RestoreRows,
     /// Deletes the rows whose keys are in `$1` (a jsonb key object or an array of them).
     RestoreDelete,
+    /// Deletes every row (rebuild).
+    Clear,
 }
 
 fn key_match(table: Table, left: &str, right: &str) -> String {
@@ -376,6 +392,7 @@ fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
             format!("INSERT INTO {q} SELECT * FROM jsonb_populate_record(NULL::{q}, $1::jsonb)"),
             vec![T],
         ),
+        TableOp::Clear => (format!("DELETE FROM {q}"), vec![]),
         TableOp::RestoreDelete => {
             // One key object, or an array of them (the rows a block inserted, journaled as one).
             let sql = format!(
