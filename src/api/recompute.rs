@@ -9,6 +9,8 @@ use pgrx::prelude::*;
 /// events of the applied blocks (in memory; the live tables are only read). No rows: the state
 /// is right. A row only one side has is one line with `column_name` NULL and the whole row as
 /// `Table|col|...` on the side that has it. Holds the processing lock while it runs.
+// The column names are part of the signature (pgrx's name!), so no type alias.
+#[allow(clippy::type_complexity)]
 #[pg_extern(schema = "event_processor")]
 fn verify() -> TableIterator<
     'static,
