@@ -4,7 +4,7 @@ PG_CONFIG  ?= /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config
 SETUP_STAMP = target/.setup-done
 CARGO      ?= cargo
 
-.PHONY: setup test test-pure test-pg test-worker-crash fuzz install demo bench fmt lint clean
+.PHONY: setup test test-pure test-pg test-worker-crash fuzz install package demo bench fmt lint clean
 
 ## setup: install Debian packages, sudo, cargo-pgrx 0.18.1, and `cargo pgrx init` (idempotent)
 setup:
@@ -44,6 +44,10 @@ install: $(SETUP_STAMP)
 ## demo: the worked example on a throw-away local cluster (see README)
 demo: $(SETUP_STAMP)
 	bash scripts/demo.sh
+
+## package: release build as target/event_processor-VERSION-pg15-ARCH.tar.gz (cargo pgrx package)
+package: $(SETUP_STAMP)
+	bash scripts/package.sh
 
 ## bench: figures on a synthetic chain (processing and revert costs); see BENCHMARKS.md
 bench: $(SETUP_STAMP)

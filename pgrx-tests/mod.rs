@@ -23,4 +23,6 @@ mod client;
 #[cfg(test)]
 mod concurrency;
 #[cfg(test)]
+mod upgrade;
+#[cfg(test)]
 mod worker;

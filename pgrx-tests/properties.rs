@@ -44,6 +44,7 @@ mod tests {
             "a meaningful history: {} rows",
             database.len()
         );
+        assert_eq!(verify_count(), 0, "verify() after the history");
     }
 
     #[pg_test]
@@ -61,9 +62,17 @@ mod tests {
         database_equals_pure_run(RoundAddressing::Fallback, 13);
     }
 
+    /// How many differences `verify()` reports.
+    fn verify_count() -> i64 {
+        Spi::get_one::<i64>("SELECT count(*) FROM event_processor.verify()")
+            .unwrap()
+            .unwrap()
+    }
+
     /// The catch-up path: process_pending in batches of several sizes writes, after each batch,
     /// the state of the pure run at that block; reverting block by block from the written
-    /// journal (grouped deletes of created rows included) gives back every earlier state.
+    /// journal (grouped deletes of created rows included) gives back every earlier state; and
+    /// verify() finds no difference at any of those points.
     #[pg_test]
     fn batches_through_process_pending_match_the_pure_run_and_revert_exactly() {
         create_indexer_tables_with_from();
@@ -99,6 +108,7 @@ mod tests {
             assert_eq!(n as usize, (*size as usize).min(blocks.len() - applied));
             applied += n as usize;
             assert_eq!(dump_state(), dumps[applied], "after {applied} blocks");
+            assert_eq!(verify_count(), 0, "verify() after {applied} blocks");
         }
         for (i, block) in blocks.iter().enumerate().rev() {
             Spi::run(&format!(
@@ -108,6 +118,7 @@ mod tests {
             .unwrap();
             if i % 10 == 0 || i + 5 > blocks.len() {
                 assert_eq!(dump_state(), dumps[i], "after reverting block {i}");
+                assert_eq!(verify_count(), 0, "verify() after reverting block {i}");
             }
         }
         assert_eq!(dump_state(), Vec::<String>::new());

@@ -31,5 +31,9 @@ for d in "$PGRX_TEST_PGDATA"/*/; do
 done
 
 cd "$CRATE_DIR"
+# Earlier releases' install scripts, for the upgrade test (pgrx-tests/upgrade.rs): CREATE
+# EXTENSION ... VERSION '0.1.0' needs them next to the current one.
+$SUDO install -m 0644 sql/archive/event_processor--*.sql \
+  "$("/usr/lib/postgresql/${PG_MAJOR}/bin/pg_config" --sharedir)/extension/"
 echo "==> cargo pgrx test pg${PG_MAJOR} --runas ${PG_TEST_USER} --pgdata ${PGRX_TEST_PGDATA} $*" >&2
 cargo pgrx test "pg${PG_MAJOR}" --runas "$PG_TEST_USER" --pgdata "$PGRX_TEST_PGDATA" "$@" 9>&-

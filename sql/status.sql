@@ -45,7 +45,7 @@ BEGIN
       INTO halted_at_block, halted_block_hash, halt_error
       FROM event_processor.failed_blocks f WHERE f.resolved IS NULL;
     SELECT a.query INTO rebuild_progress FROM pg_stat_activity a
-     WHERE a.query LIKE 'event_processor.rebuild(): %' LIMIT 1;
+     WHERE a.state = 'active' AND a.query LIKE 'event_processor.rebuild(): %' LIMIT 1;
     -- The row outlives the process: trust it only while that process is the worker.
     IF NOT EXISTS (SELECT 1 FROM pg_stat_activity s
                     WHERE s.pid = worker_pid AND s.backend_type = 'event_processor worker') THEN

@@ -1,0 +1,182 @@
+//! Upgrades: the previous release's install script (sql/archive/, installed by
+//! scripts/pgrx-test.sh), then `ALTER EXTENSION event_processor UPDATE`, must give the same
+//! catalog as a fresh install of this version, keep the data, and leave the old journal
+//! entries revertible.
+
+use super::client::{client_dump, count, fresh_database};
+use super::worked_example as wx;
+use postgres::Client;
+
+/// Everything the extension defines, one line per object, sorted: columns with types,
+/// defaults and NOT NULL, constraints, indexes, triggers on its tables, routines (signature,
+/// result, language, body or symbol, SECURITY DEFINER, settings, privileges), views, comments,
+/// extension members and configuration tables.
+const CATALOG: &str = r#"
+WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname IN ('event_processor', 'public')),
+rels AS (SELECT c.oid, c.relname, c.relkind, c.relacl FROM pg_class c JOIN ns ON c.relnamespace = ns.oid
+          WHERE c.relkind IN ('r', 'v', 'S')
+            AND c.relname NOT IN ('starknet_blocks', 'events', 'vault_registry', 'driver_events'))
+SELECT line FROM (
+  SELECT 'column ' || r.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+         || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+         || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '') AS line
+    FROM rels r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+    LEFT JOIN pg_attrdef d ON d.adrelid = r.oid AND d.adnum = a.attnum
+  UNION ALL
+  SELECT 'acl ' || r.relname || ' ' || coalesce(r.relacl::text, '') FROM rels r
+  UNION ALL
+  SELECT 'constraint ' || r.relname || ' ' || co.conname || ' ' || pg_get_constraintdef(co.oid)
+    FROM rels r JOIN pg_constraint co ON co.conrelid = r.oid
+  UNION ALL
+  SELECT 'index ' || pg_get_indexdef(i.indexrelid) FROM rels r JOIN pg_index i ON i.indrelid = r.oid
+  UNION ALL
+  SELECT 'trigger ' || pg_get_triggerdef(t.oid) FROM rels r JOIN pg_trigger t ON t.tgrelid = r.oid
+   WHERE NOT t.tgisinternal
+  UNION ALL
+  SELECT 'view ' || r.relname || ' ' || pg_get_viewdef(r.oid) FROM rels r WHERE r.relkind = 'v'
+  UNION ALL
+  SELECT 'routine ' || p.oid::regprocedure || ' -> ' || coalesce(pg_get_function_result(p.oid), 'procedure')
+         || ' ' || l.lanname || ' ' || p.prosrc || ' ' || coalesce(p.probin, '')
+         || ' definer=' || p.prosecdef || ' strict=' || p.proisstrict || ' volatile=' || p.provolatile::text
+         || ' config=' || coalesce(p.proconfig::text, '') || ' acl=' || coalesce(p.proacl::text, '')
+         || ' comment=' || coalesce(obj_description(p.oid, 'pg_proc'), '')
+    FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+   WHERE p.pronamespace = 'event_processor'::regnamespace
+  UNION ALL
+  SELECT 'comment ' || r.relname || ' ' || coalesce(obj_description(r.oid, 'pg_class'), '') FROM rels r
+  UNION ALL
+  SELECT 'member ' || pg_describe_object(d.classid, d.objid, d.objsubid)
+    FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+   WHERE d.refclassid = 'pg_extension'::regclass AND e.extname = 'event_processor' AND d.deptype = 'e'
+  UNION ALL
+  SELECT 'config ' || c::regclass::text FROM pg_extension e, unnest(e.extconfig) c
+   WHERE e.extname = 'event_processor'
+) lines
+-- The test build's install script also holds the #[pg_test] functions (schema tests).
+WHERE line NOT LIKE 'member function tests.%' AND line <> 'member schema tests'
+ORDER BY line"#;
+
+fn catalog(db: &mut Client) -> Vec<String> {
+    db.query(CATALOG, &[])
+        .expect("catalog")
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[test]
+fn update_from_0_1_0_equals_a_fresh_install_and_keeps_the_data() {
+    let mut fresh = fresh_database("ep_fresh_install");
+    fresh
+        .batch_execute(
+            "SET client_min_messages = warning; CREATE EXTENSION event_processor;
+             SELECT event_processor.create_indexer_tables();",
+        )
+        .unwrap();
+
+    let mut db = fresh_database("ep_upgrade");
+    db.batch_execute(
+        "SET client_min_messages = warning;
+         CREATE EXTENSION event_processor VERSION '0.1.0';
+         SELECT event_processor.create_indexer_tables();",
+    )
+    .unwrap();
+    let version: String = db
+        .query_one(
+            "SELECT extversion FROM pg_extension WHERE extname = 'event_processor'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(version, "0.1.0");
+    // Data as 0.1.0 wrote it: block 10 applied, the vault it created, and that block's journal
+    // entry in the 0.1.0 shape (jsonb key object, before NULL: created).
+    db.batch_execute(&format!(
+        "SET event_processor.trigger_enabled = off;
+         INSERT INTO starknet_blocks VALUES (10, '0xb10', '0xb09', 1000, 'MINED');
+         INSERT INTO public.\"VaultStates\" (address, unlocked_balance, locked_balance, stashed_balance,
+                current_round, current_round_address, latest_block, deployment_date)
+         VALUES ('{vault}', 0, 0, 0, 1, '0x1a1', 10, 1000);
+         INSERT INTO event_processor.applied_blocks (block_hash, block_number, parent_hash, event_count)
+         VALUES ('0xb10', 10, '0xb09', 1);
+         INSERT INTO event_processor.applied_events (block_hash, vault_address, event_nonce, event_name, content_hash)
+         VALUES ('0xb10', '{vault}', 1, 'ContractDeployed', 'c1');
+         INSERT INTO event_processor.journal (block_hash, table_name, pk, before)
+         VALUES ('0xb10', 'VaultStates', '{{\"address\": \"{vault}\"}}'::jsonb, NULL);",
+        vault = "0x7a11"
+    ))
+    .unwrap();
+    let before = client_dump(&mut db);
+
+    db.batch_execute("ALTER EXTENSION event_processor UPDATE")
+        .unwrap();
+    let version: String = db
+        .query_one(
+            "SELECT extversion FROM pg_extension WHERE extname = 'event_processor'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    let (upgraded, installed) = (catalog(&mut db), catalog(&mut fresh));
+    let only_upgraded: Vec<_> = upgraded.iter().filter(|l| !installed.contains(l)).collect();
+    let only_fresh: Vec<_> = installed.iter().filter(|l| !upgraded.contains(l)).collect();
+    assert!(
+        only_upgraded.is_empty() && only_fresh.is_empty(),
+        "catalogs differ\nonly after the update:\n  {}\nonly in a fresh install:\n  {}",
+        only_upgraded
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n  "),
+        only_fresh
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n  ")
+    );
+    assert!(
+        upgraded.len() > 100,
+        "the catalog query sees the extension ({})",
+        upgraded.len()
+    );
+
+    // The data survived, and the 0.1.0 journal entry still reverts its block.
+    assert_eq!(client_dump(&mut db), before);
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM event_processor.applied_events"
+        ),
+        1
+    );
+    db.batch_execute("SELECT event_processor.revert_block('0xb10')")
+        .unwrap();
+    assert_eq!(client_dump(&mut db), Vec::<String>::new());
+
+    // And it processes as a fresh install does: the worked example through the trigger.
+    db.batch_execute(
+        "RESET event_processor.trigger_enabled;
+         DELETE FROM starknet_blocks;",
+    )
+    .unwrap();
+    for block in wx::blocks() {
+        let mut tx = db.transaction().unwrap();
+        tx.execute(
+            "INSERT INTO starknet_blocks VALUES ($1::text::numeric, $2, $3, $4::text::numeric, 'MINED')",
+            &[&block.number.to_string(), &block.hash, &block.parent_hash, &block.timestamp.to_string()],
+        )
+        .unwrap();
+        for e in wx::events().iter().filter(|e| e.block == block.number) {
+            let keys: Vec<String> = e.keys.iter().map(|s| s.to_string()).collect();
+            let data: Vec<String> = e.data.iter().map(|s| s.to_string()).collect();
+            tx.execute(
+                "INSERT INTO events VALUES ($1, $2::text::numeric, $3, $4, $5, $6::text[], $7::text[], $8)",
+                &[&e.nonce, &e.block.to_string(), &e.block_hash, &e.vault, &e.name, &keys, &data, &e.tx],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    assert_eq!(client_dump(&mut db), wx::expected_final());
+}
