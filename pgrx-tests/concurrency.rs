@@ -156,3 +156,80 @@ fn concurrent_sessions_apply_and_revert_every_block_once() {
     );
     assert_eq!(client_dump(&mut db), dumps[40]);
 }
+
+/// rebuild() reports its progress as NOTICEs to the caller and through status() to other
+/// sessions while its transaction is still open.
+#[test]
+fn rebuild_reports_progress_to_the_caller_and_to_status() {
+    const REBUILD_DB: &str = "ep_rebuild_progress";
+    let mut db = fresh_database(REBUILD_DB);
+    db.batch_execute(
+        "SET client_min_messages = warning;
+         CREATE EXTENSION event_processor;
+         SELECT event_processor.create_indexer_tables(with_from_address => true);
+         SET event_processor.trigger_enabled = off;",
+    )
+    .unwrap();
+    let (blocks, _) = Simulator::generate(ChainConfig {
+        seed: 99,
+        vaults: 2,
+        lps_per_vault: 4,
+        bidders_per_vault: 3,
+        blocks: 1200,
+        max_events_per_block: 3,
+        addressing: RoundAddressing::FromAddress,
+        first_block: 100,
+    });
+    insert_chain(&mut db, &blocks);
+    db.batch_execute("SELECT * FROM event_processor.process_pending(100000)")
+        .unwrap();
+    let port: i32 = db
+        .query_one("SELECT current_setting('port')::int", &[])
+        .unwrap()
+        .get(0);
+
+    let notices = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = notices.clone();
+    let rebuilding = std::thread::spawn(move || {
+        let mut client = postgres::Config::new()
+            .host("localhost")
+            .port(port as u16)
+            .user(&pgrx_tests::get_pg_user())
+            .dbname(REBUILD_DB)
+            .notice_callback(move |n| seen.lock().unwrap().push(n.message().to_string()))
+            .connect(postgres::NoTls)
+            .unwrap();
+        client
+            .query_one("SELECT blocks_applied FROM event_processor.rebuild()", &[])
+            .unwrap()
+            .get::<_, i64>(0)
+    });
+    let mut progress = Vec::new();
+    while !rebuilding.is_finished() {
+        if let Some(line) = db
+            .query_one("SELECT rebuild_progress FROM event_processor.status()", &[])
+            .unwrap()
+            .get::<_, Option<String>>(0)
+        {
+            progress.push(line);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(rebuilding.join().unwrap(), 1200);
+    assert!(
+        progress
+            .iter()
+            .any(|l| l.starts_with("event_processor.rebuild(): block ") && l.ends_with(" of 1200")),
+        "status() showed the rebuild: {progress:?}"
+    );
+    let notices = notices.lock().unwrap().clone();
+    assert_eq!(
+        notices,
+        [
+            "event_processor.rebuild(): block 500 of 1200",
+            "event_processor.rebuild(): block 1000 of 1200",
+            "event_processor.rebuild(): block 1200 of 1200"
+        ]
+    );
+    assert_eq!(client_dump(&mut db), pure_dumps(&blocks)[blocks.len()]);
+}
