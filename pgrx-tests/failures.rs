@@ -360,4 +360,38 @@ mod tests {
             .unwrap()
             .starts_with("22000: block 12 (0xb12), vault 0x7a11, event nonce 40 (Deposit)"));
     }
+
+    /// A PostgreSQL ERROR inside processing (here a trigger a user put on a state table) is
+    /// deferred like a processor error: rolled back, recorded with its SQLSTATE and message,
+    /// and processing halts at the block.
+    #[pg_test]
+    fn defer_also_catches_postgresql_errors() {
+        create_indexer_tables();
+        Spi::run(
+            "CREATE FUNCTION public.refuse_vaults() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN RAISE EXCEPTION 'refused by a trigger' USING ERRCODE = 'P0001'; END $$;
+             CREATE TRIGGER refuse BEFORE INSERT ON public.\"VaultStates\"
+                 FOR EACH ROW EXECUTE FUNCTION public.refuse_vaults();",
+        )
+        .unwrap();
+        insert_block(&wx::blocks()[0]);
+        insert_block_events(wx::blocks()[0].number);
+        commit_point();
+        assert_eq!(
+            text(
+                "SELECT concat_ws(' | ', block_hash, sqlstate, error, found_by)
+                    FROM event_processor.failed_blocks WHERE resolved IS NULL"
+            )
+            .as_deref(),
+            Some("0xb10 | P0001 | refused by a trigger | trigger")
+        );
+        assert!(!applied("0xb10"));
+        assert_eq!(dump_state(), Vec::<String>::new(), "nothing of the block");
+        Spi::run("DROP TRIGGER refuse ON public.\"VaultStates\"").unwrap();
+        assert_eq!(
+            text("SELECT blocks_applied::text FROM event_processor.retry_block('0xb10')")
+                .as_deref(),
+            Some("1")
+        );
+    }
 }
