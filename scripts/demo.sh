@@ -68,8 +68,8 @@ SELECT block_number AS block, event_nonce AS nonce,
  ORDER BY block_number, event_nonce;
 SQL
 
-log "a block with a malformed event: the indexer's COMMIT fails, nothing of it lands"
-"${PSQL[@]}" <<'SQL' 2>&1 | sed 's/^/    /' || true
+log "a block with a malformed event, failure_policy = defer (default): the indexer's COMMIT succeeds, the block waits"
+"${PSQL[@]}" <<'SQL' 2>&1 | sed 's/^/    /'
 BEGIN;
 INSERT INTO starknet_blocks VALUES (25, '0xb25', '0xb24', 2330, 'MINED');
 INSERT INTO events VALUES (21, 25, '0xb25', '0x7a11', 'Deposit',
@@ -77,9 +77,28 @@ INSERT INTO events VALUES (21, 25, '0xb25', '0x7a11', 'Deposit',
     ARRAY['0x140', '0xzz', '0x140', '0x0', '0x140', '0x0'], '0x726');
 COMMIT;
 SQL
+"${PSQL[@]}" -P pager=off -c "SELECT block_number, block_hash, vault_address, event_nonce, field, sqlstate
+                                 FROM event_processor.failed_blocks WHERE resolved IS NULL" | sed 's/^/    /'
+log "the operator removes the bad event row and retries: the block applies, the halt is lifted"
+"${PSQL[@]}" -P pager=off -c "DELETE FROM events WHERE block_hash = '0xb25'" \
+  -c "SELECT * FROM event_processor.retry_block('0xb25')" | sed 's/^/    /'
+
+log "the same with failure_policy = raise: the indexer's COMMIT fails, nothing of the block lands"
+"${PSQL[@]}" <<'SQL' 2>&1 | sed 's/^/    /' || true
+SET event_processor.failure_policy = raise;
+BEGIN;
+INSERT INTO starknet_blocks VALUES (26, '0xb26', '0xb25', 2340, 'MINED');
+INSERT INTO events VALUES (22, 26, '0xb26', '0x7a11', 'Deposit',
+    ARRAY['0x9149d2123147c5f43d258257fef0b7b969db78269369ebcf5ebb9eef8592f2', '0xa1'],
+    ARRAY['0x140', '0xzz', '0x140', '0x0', '0x140', '0x0'], '0x726');
+COMMIT;
+SQL
 "${PSQL[@]}" -At -c "SELECT 'blocks now: ' || count(*) FROM starknet_blocks" | sed 's/^/    /'
 
-log "state tables after block 24 (drop-in compatible with the backend's readers)"
+log "verify(): the state recomputed from the events equals the live tables (no differences)"
+"${PSQL[@]}" -At -c "SELECT count(*) || ' differences' FROM event_processor.verify()" | sed 's/^/    /'
+
+log "state tables after block 25 (drop-in compatible with the backend's readers)"
 "${PSQL[@]}" -P pager=off <<'SQL'
 SELECT address, unlocked_balance AS unlocked, locked_balance AS locked, stashed_balance AS stashed,
        current_round, current_round_address, latest_block FROM "VaultStates" ORDER BY address;
