@@ -4,11 +4,17 @@
 use super::client::{client_dump, connect, count, fresh_database};
 use crate::protocol::{apply_rows, MemoryStore, Settings};
 use crate::synth::{ChainConfig, RoundAddressing, Simulator, SynthBlock};
-use postgres::Client;
+use postgres::{Client, GenericClient};
 
 /// Inserts `blocks` (events, then the block row) in one transaction.
 fn insert_chain(db: &mut Client, blocks: &[SynthBlock]) {
     let mut tx = db.transaction().unwrap();
+    insert_rows(&mut tx, blocks);
+    tx.commit().unwrap();
+}
+
+/// Inserts `blocks` (events, then the block row) in the current transaction of `tx`.
+fn insert_rows(tx: &mut impl GenericClient, blocks: &[SynthBlock]) {
     for b in blocks {
         for e in &b.events {
             tx.execute(
@@ -35,7 +41,6 @@ fn insert_chain(db: &mut Client, blocks: &[SynthBlock]) {
         )
         .unwrap();
     }
-    tx.commit().unwrap();
 }
 
 /// The state after each block of `blocks`, from the pure processor.
@@ -232,4 +237,50 @@ fn rebuild_reports_progress_to_the_caller_and_to_status() {
         ]
     );
     assert_eq!(client_dump(&mut db), pure_dumps(&blocks)[blocks.len()]);
+}
+
+/// A cancel while the trigger path processes (here statement_timeout) cancels the indexer's
+/// statement, as any cancel does: it is not taken for a failed block and deferred.
+#[test]
+fn a_cancel_during_processing_fails_the_statement_and_is_not_deferred() {
+    let mut db = fresh_database("ep_cancel");
+    db.batch_execute(
+        "SET client_min_messages = warning;
+         CREATE EXTENSION event_processor;
+         SELECT event_processor.create_indexer_tables(with_from_address => true);",
+    )
+    .unwrap();
+    let (blocks, _) = Simulator::generate(ChainConfig {
+        seed: 5,
+        vaults: 3,
+        lps_per_vault: 8,
+        bidders_per_vault: 5,
+        blocks: 300,
+        max_events_per_block: 8,
+        addressing: RoundAddressing::FromAddress,
+        first_block: 100,
+    });
+    let mut tx = db.transaction().unwrap();
+    insert_rows(&mut tx, &blocks);
+    // COMMIT itself runs without statement_timeout; firing the deferred triggers early runs
+    // the same processing under it.
+    tx.batch_execute("SET LOCAL statement_timeout = '1ms'")
+        .unwrap();
+    let err = tx
+        .batch_execute("SET CONSTRAINTS ALL IMMEDIATE")
+        .unwrap_err();
+    drop(tx);
+    assert_eq!(
+        err.as_db_error().map(|e| e.code().code()),
+        Some("57014"),
+        "{err}"
+    );
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM event_processor.failed_blocks"
+        ),
+        0
+    );
+    assert_eq!(count(&mut db, "SELECT count(*) FROM starknet_blocks"), 0);
 }

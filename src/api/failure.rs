@@ -20,7 +20,13 @@ fn sqlstate_text(code: PgSqlErrorCode) -> String {
 /// Why a deferred block did not apply.
 enum Failed {
     Processor(ProcessorError),
-    Postgres { sqlstate: String, message: String },
+    Postgres {
+        sqlstate: String,
+        message: String,
+    },
+    /// A query cancel (statement_timeout, pg_cancel_backend): not the block's fault, so it is
+    /// raised again once the subtransaction is rolled back, as PL/pgSQL's WHEN OTHERS does.
+    Cancelled(Box<CaughtError>),
 }
 
 /// Runs `f` in a subtransaction of the current transaction (as a PL/pgSQL block with an
@@ -37,6 +43,13 @@ fn in_subtransaction<R>(f: impl FnOnce() -> Result<R, ProcessorError>) -> Result
             f().map_err(Failed::Processor)
         }))
         .catch_others(|caught| {
+            let code = match &caught {
+                CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => r.sql_error_code(),
+                CaughtError::RustPanic { ereport, .. } => ereport.sql_error_code(),
+            };
+            if code == PgSqlErrorCode::ERRCODE_QUERY_CANCELED {
+                return Err(Failed::Cancelled(Box::new(caught)));
+            }
             let (sqlstate, message) = match &caught {
                 CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => {
                     (r.sql_error_code(), r.message().to_string())
@@ -58,7 +71,10 @@ fn in_subtransaction<R>(f: impl FnOnce() -> Result<R, ProcessorError>) -> Result
         }
         pg_sys::MemoryContextSwitchTo(context);
         pg_sys::CurrentResourceOwner = owner;
-        result
+        match result {
+            Err(Failed::Cancelled(caught)) => caught.rethrow(),
+            other => other,
+        }
     }
 }
 
@@ -86,6 +102,7 @@ pub(crate) fn deferring<R>(
                 failure: Failure::at_block(block_hash, sqlstate, message, found_by),
                 error: None,
             },
+            Failed::Cancelled(_) => unreachable!("raised again in in_subtransaction"),
         })
     })
 }
