@@ -20,13 +20,27 @@ fn sqlstate_text(code: PgSqlErrorCode) -> String {
 /// Why a deferred block did not apply.
 enum Failed {
     Processor(ProcessorError),
-    Postgres {
-        sqlstate: String,
-        message: String,
-    },
+    Postgres { sqlstate: String, message: String },
+}
+
+/// What ended the subtransaction early.
+enum Stopped {
+    Failed(Failed),
     /// A query cancel (statement_timeout, pg_cancel_backend): not the block's fault, so it is
     /// raised again once the subtransaction is rolled back, as PL/pgSQL's WHEN OTHERS does.
     Cancelled(Box<CaughtError>),
+}
+
+/// The SQLSTATE and message of a caught ERROR.
+fn report_of(caught: &CaughtError) -> (PgSqlErrorCode, String) {
+    match caught {
+        CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => {
+            (r.sql_error_code(), r.message().to_string())
+        }
+        CaughtError::RustPanic { ereport, .. } => {
+            (ereport.sql_error_code(), ereport.message().to_string())
+        }
+    }
 }
 
 /// Runs `f` in a subtransaction of the current transaction (as a PL/pgSQL block with an
@@ -40,27 +54,17 @@ fn in_subtransaction<R>(f: impl FnOnce() -> Result<R, ProcessorError>) -> Result
         pg_sys::BeginInternalSubTransaction(std::ptr::null());
         pg_sys::MemoryContextSwitchTo(context);
         let result = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
-            f().map_err(Failed::Processor)
+            f().map_err(|e| Stopped::Failed(Failed::Processor(e)))
         }))
         .catch_others(|caught| {
-            let code = match &caught {
-                CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => r.sql_error_code(),
-                CaughtError::RustPanic { ereport, .. } => ereport.sql_error_code(),
-            };
-            if code == PgSqlErrorCode::ERRCODE_QUERY_CANCELED {
-                return Err(Failed::Cancelled(Box::new(caught)));
-            }
-            let (sqlstate, message) = match &caught {
-                CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => {
-                    (r.sql_error_code(), r.message().to_string())
-                }
-                CaughtError::RustPanic { ereport, .. } => {
-                    (ereport.sql_error_code(), ereport.message().to_string())
-                }
-            };
-            Err(Failed::Postgres {
-                sqlstate: sqlstate_text(sqlstate),
-                message,
+            let (code, message) = report_of(&caught);
+            Err(if code == PgSqlErrorCode::ERRCODE_QUERY_CANCELED {
+                Stopped::Cancelled(Box::new(caught))
+            } else {
+                Stopped::Failed(Failed::Postgres {
+                    sqlstate: sqlstate_text(code),
+                    message,
+                })
             })
         })
         .execute();
@@ -72,8 +76,9 @@ fn in_subtransaction<R>(f: impl FnOnce() -> Result<R, ProcessorError>) -> Result
         pg_sys::MemoryContextSwitchTo(context);
         pg_sys::CurrentResourceOwner = owner;
         match result {
-            Err(Failed::Cancelled(caught)) => caught.rethrow(),
-            other => other,
+            Ok(value) => Ok(value),
+            Err(Stopped::Failed(failed)) => Err(failed),
+            Err(Stopped::Cancelled(caught)) => caught.rethrow(),
         }
     }
 }
@@ -102,7 +107,6 @@ pub(crate) fn deferring<R>(
                 failure: Failure::at_block(block_hash, sqlstate, message, found_by),
                 error: None,
             },
-            Failed::Cancelled(_) => unreachable!("raised again in in_subtransaction"),
         })
     })
 }
