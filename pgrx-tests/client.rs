@@ -257,10 +257,10 @@ fn event_processor_dump_queries() -> Vec<String> {
     crate::protocol::dump::dump_queries()
 }
 
-/// The indexer's transactions as they happen: per block, BEGIN, the block row, then its events,
-/// COMMIT. The deferred trigger processes the block at COMMIT, seeing events inserted after the
-/// block row; state and chain data commit together.
-fn insert_block_tx(
+/// One indexer transaction as it happens: BEGIN, the block row, then its worked-example events
+/// and `extra_events` (SQL), COMMIT. The deferred trigger processes the block at COMMIT, seeing
+/// events inserted after the block row; state and chain data commit together.
+pub fn insert_block_tx(
     db: &mut Client,
     block: &wx::Block,
     extra_events: &str,

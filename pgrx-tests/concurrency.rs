@@ -72,6 +72,30 @@ fn race(database: &'static str, port: u16, sessions: usize, work: fn(usize, &mut
     }
 }
 
+/// A new database `name` with the extension and the indexer's tables (with from_address),
+/// the trigger path off in it if `trigger_off`; returns a client and the server's port.
+fn extension_database(name: &str, trigger_off: bool) -> (Client, u16) {
+    let mut db = fresh_database(name);
+    db.batch_execute(
+        "SET client_min_messages = warning;
+         CREATE EXTENSION event_processor;
+         SELECT event_processor.create_indexer_tables(with_from_address => true);",
+    )
+    .unwrap();
+    if trigger_off {
+        db.batch_execute(&format!(
+            "ALTER DATABASE {name} SET event_processor.trigger_enabled = off;
+             SET event_processor.trigger_enabled = off;"
+        ))
+        .unwrap();
+    }
+    let port: i32 = db
+        .query_one("SELECT current_setting('port')::int", &[])
+        .unwrap()
+        .get(0);
+    (db, port as u16)
+}
+
 const DB: &str = "ep_concurrency";
 
 /// Six sessions at once: four call process_pending(3) until nothing is pending, two call
@@ -79,15 +103,7 @@ const DB: &str = "ep_concurrency";
 /// an error they ignore). Then three sessions revert to the same height at once.
 #[test]
 fn concurrent_sessions_apply_and_revert_every_block_once() {
-    let mut db = fresh_database(DB);
-    db.batch_execute(
-        "SET client_min_messages = warning;
-         CREATE EXTENSION event_processor;
-         SELECT event_processor.create_indexer_tables(with_from_address => true);
-         ALTER DATABASE ep_concurrency SET event_processor.trigger_enabled = off;
-         SET event_processor.trigger_enabled = off;",
-    )
-    .unwrap();
+    let (mut db, port) = extension_database(DB, true);
     let (blocks, _) = Simulator::generate(ChainConfig {
         seed: 77,
         vaults: 3,
@@ -99,12 +115,8 @@ fn concurrent_sessions_apply_and_revert_every_block_once() {
         first_block: 5000,
     });
     insert_chain(&mut db, &blocks);
-    let port: i32 = db
-        .query_one("SELECT current_setting('port')::int", &[])
-        .unwrap()
-        .get(0);
 
-    race(DB, port as u16, 6, |i, c| {
+    race(DB, port, 6, |i, c| {
         if i < 4 {
             while c
                 .query_one(
@@ -148,7 +160,7 @@ fn concurrent_sessions_apply_and_revert_every_block_once() {
     );
     assert_eq!(client_dump(&mut db), dumps[blocks.len()]);
 
-    race(DB, port as u16, 3, |_, c| {
+    race(DB, port, 3, |_, c| {
         c.execute("SELECT event_processor.revert_to(5040)", &[])
             .unwrap();
     });
@@ -167,14 +179,7 @@ fn concurrent_sessions_apply_and_revert_every_block_once() {
 #[test]
 fn rebuild_reports_progress_to_the_caller_and_to_status() {
     const REBUILD_DB: &str = "ep_rebuild_progress";
-    let mut db = fresh_database(REBUILD_DB);
-    db.batch_execute(
-        "SET client_min_messages = warning;
-         CREATE EXTENSION event_processor;
-         SELECT event_processor.create_indexer_tables(with_from_address => true);
-         SET event_processor.trigger_enabled = off;",
-    )
-    .unwrap();
+    let (mut db, port) = extension_database(REBUILD_DB, true);
     let (blocks, _) = Simulator::generate(ChainConfig {
         seed: 99,
         vaults: 2,
@@ -188,17 +193,13 @@ fn rebuild_reports_progress_to_the_caller_and_to_status() {
     insert_chain(&mut db, &blocks);
     db.batch_execute("SELECT * FROM event_processor.process_pending(100000)")
         .unwrap();
-    let port: i32 = db
-        .query_one("SELECT current_setting('port')::int", &[])
-        .unwrap()
-        .get(0);
 
     let notices = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let seen = notices.clone();
     let rebuilding = std::thread::spawn(move || {
         let mut client = postgres::Config::new()
             .host("localhost")
-            .port(port as u16)
+            .port(port)
             .user(&pgrx_tests::get_pg_user())
             .dbname(REBUILD_DB)
             .notice_callback(move |n| seen.lock().unwrap().push(n.message().to_string()))
@@ -243,13 +244,7 @@ fn rebuild_reports_progress_to_the_caller_and_to_status() {
 /// statement, as any cancel does: it is not taken for a failed block and deferred.
 #[test]
 fn a_cancel_during_processing_fails_the_statement_and_is_not_deferred() {
-    let mut db = fresh_database("ep_cancel");
-    db.batch_execute(
-        "SET client_min_messages = warning;
-         CREATE EXTENSION event_processor;
-         SELECT event_processor.create_indexer_tables(with_from_address => true);",
-    )
-    .unwrap();
+    let (mut db, _) = extension_database("ep_cancel", false);
     let (blocks, _) = Simulator::generate(ChainConfig {
         seed: 5,
         vaults: 3,

@@ -1,7 +1,8 @@
 #[pgrx::pg_schema]
 mod tests {
     use crate::pgrx_tests_suite::support::{
-        create_indexer_tables, dump_state, insert_block, insert_block_events, sqlstate_of,
+        commit_point, create_indexer_tables, dump_state, insert_block, insert_block_events,
+        sqlstate_of,
     };
     use crate::pgrx_tests_suite::worked_example as wx;
     use pgrx::prelude::*;
@@ -200,11 +201,6 @@ mod tests {
             "block 14 (AuctionStarted) reverted"
         );
         assert_ne!(dump_state(), before_14);
-    }
-
-    fn commit_point() {
-        Spi::run("SET CONSTRAINTS ALL IMMEDIATE").unwrap();
-        Spi::run("SET CONSTRAINTS ALL DEFERRED").unwrap();
     }
 
     fn text(query: &str) -> Option<String> {

@@ -1,7 +1,7 @@
 #[pgrx::pg_schema]
 mod tests {
     use crate::pgrx_tests_suite::support::{
-        create_indexer_tables_with_from, dump_state, insert_synth_block,
+        create_indexer_tables_with_from, dump_state, insert_synth_block, insert_with_pure_dumps,
     };
     use crate::protocol::{apply_rows, MemoryStore, Settings};
     use crate::synth::{ChainConfig, RoundAddressing, Simulator};
@@ -88,13 +88,7 @@ mod tests {
             first_block: 700,
         };
         let (blocks, _) = Simulator::generate(cfg);
-        let mut memory = MemoryStore::default();
-        let mut dumps = vec![memory.dump()];
-        for block in &blocks {
-            insert_synth_block(block);
-            apply_rows(&mut memory, block.events.clone(), Settings::default()).unwrap();
-            dumps.push(memory.dump());
-        }
+        let dumps = insert_with_pure_dumps(&blocks);
         let mut applied = 0usize;
         for size in [1i64, 7, 23, 50, 1000].iter().cycle() {
             if applied == blocks.len() {

@@ -1,9 +1,8 @@
 #[pgrx::pg_schema]
 mod tests {
     use crate::pgrx_tests_suite::support::{
-        create_indexer_tables_with_from, dump_state, insert_synth_block,
+        create_indexer_tables_with_from, dump_state, insert_with_pure_dumps,
     };
-    use crate::protocol::{apply_rows, MemoryStore, Settings};
     use crate::synth::{ChainConfig, RoundAddressing, Simulator};
     use pgrx::prelude::*;
 
@@ -48,13 +47,7 @@ mod tests {
             addressing: RoundAddressing::FromAddress,
             first_block: 3000,
         });
-        let mut memory = MemoryStore::default();
-        let mut dumps = vec![memory.dump()];
-        for block in &blocks {
-            insert_synth_block(block);
-            apply_rows(&mut memory, block.events.clone(), Settings::default()).unwrap();
-            dumps.push(memory.dump());
-        }
+        let dumps = insert_with_pure_dumps(&blocks);
         Spi::run("SELECT * FROM event_processor.process_pending(37)").unwrap();
         Spi::run("SELECT * FROM event_processor.process_pending(1000)").unwrap();
         assert_eq!(verify_report(), Vec::<String>::new());

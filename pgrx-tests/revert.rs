@@ -1,18 +1,13 @@
 #[pgrx::pg_schema]
 mod tests {
     use crate::pgrx_tests_suite::support::{
-        create_indexer_tables, create_indexer_tables_with_from, dump_state, insert_block,
-        insert_block_events, insert_synth_block, insert_synth_event, sqlstate_of,
+        commit_point, create_indexer_tables, create_indexer_tables_with_from, dump_state,
+        insert_block, insert_block_events, insert_synth_block, insert_synth_event, sqlstate_of,
     };
     use crate::pgrx_tests_suite::worked_example as wx;
     use crate::protocol::{apply_rows, MemoryStore, Settings};
     use crate::synth::{ChainConfig, RoundAddressing, Simulator, SynthBlock};
     use pgrx::prelude::*;
-
-    fn commit_point() {
-        Spi::run("SET CONSTRAINTS ALL IMMEDIATE").unwrap();
-        Spi::run("SET CONSTRAINTS ALL DEFERRED").unwrap();
-    }
 
     /// Processes the worked example through the trigger up to `last`; returns the dump after
     /// each block, indexed by block number − 10 (index 0 = after block 10).

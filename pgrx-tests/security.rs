@@ -1,15 +1,11 @@
 #[pgrx::pg_schema]
 mod tests {
     use crate::pgrx_tests_suite::support::{
-        create_indexer_tables, dump_state, insert_block, insert_block_events, sqlstate_of,
+        commit_point, create_indexer_tables, dump_state, insert_block, insert_block_events,
+        sqlstate_of,
     };
     use crate::pgrx_tests_suite::worked_example as wx;
     use pgrx::prelude::*;
-
-    fn commit_point() {
-        Spi::run("SET CONSTRAINTS ALL IMMEDIATE").unwrap();
-        Spi::run("SET CONSTRAINTS ALL DEFERRED").unwrap();
-    }
 
     /// Inserts worked-example blocks `range` through the trigger path.
     fn through_trigger(range: std::ops::Range<usize>) {

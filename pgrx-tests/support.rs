@@ -35,6 +35,27 @@ pub fn insert_block_events(block: u64) {
         .for_each(insert_event);
 }
 
+/// Fires every deferred trigger now, as the indexer's COMMIT would (a #[pg_test] never
+/// commits).
+pub fn commit_point() {
+    Spi::run("SET CONSTRAINTS ALL IMMEDIATE").unwrap();
+    Spi::run("SET CONSTRAINTS ALL DEFERRED").unwrap();
+}
+
+/// Inserts generated blocks (trigger path as the session has it) and returns the pure run's
+/// state after each: index 0 is empty, index i is after block i.
+pub fn insert_with_pure_dumps(blocks: &[crate::synth::SynthBlock]) -> Vec<Vec<String>> {
+    use crate::protocol::{apply_rows, MemoryStore, Settings};
+    let mut memory = MemoryStore::default();
+    let mut dumps = vec![memory.dump()];
+    for block in blocks {
+        insert_synth_block(block);
+        apply_rows(&mut memory, block.events.clone(), Settings::default()).unwrap();
+        dumps.push(memory.dump());
+    }
+    dumps
+}
+
 /// Every state row as a dump line (`protocol::dump`), sorted.
 pub fn dump_state() -> Vec<String> {
     let mut lines = Vec::new();

@@ -3,7 +3,7 @@
 //! catalog as a fresh install of this version, keep the data, and leave the old journal
 //! entries revertible.
 
-use super::client::{client_dump, count, fresh_database};
+use super::client::{client_dump, count, fresh_database, insert_block_tx};
 use super::worked_example as wx;
 use postgres::Client;
 
@@ -161,22 +161,7 @@ fn update_from_0_1_0_equals_a_fresh_install_and_keeps_the_data() {
     )
     .unwrap();
     for block in wx::blocks() {
-        let mut tx = db.transaction().unwrap();
-        tx.execute(
-            "INSERT INTO starknet_blocks VALUES ($1::text::numeric, $2, $3, $4::text::numeric, 'MINED')",
-            &[&block.number.to_string(), &block.hash, &block.parent_hash, &block.timestamp.to_string()],
-        )
-        .unwrap();
-        for e in wx::events().iter().filter(|e| e.block == block.number) {
-            let keys: Vec<String> = e.keys.iter().map(|s| s.to_string()).collect();
-            let data: Vec<String> = e.data.iter().map(|s| s.to_string()).collect();
-            tx.execute(
-                "INSERT INTO events VALUES ($1, $2::text::numeric, $3, $4, $5, $6::text[], $7::text[], $8)",
-                &[&e.nonce, &e.block.to_string(), &e.block_hash, &e.vault, &e.name, &keys, &data, &e.tx],
-            )
-            .unwrap();
-        }
-        tx.commit().unwrap();
+        insert_block_tx(&mut db, block, "").unwrap();
     }
     assert_eq!(client_dump(&mut db), wx::expected_final());
 }

@@ -22,21 +22,45 @@ use pgrx::AnyNumeric;
 pub(crate) fn with_processor<R>(
     f: impl FnOnce(&mut Processor) -> Result<R, ProcessorError>,
 ) -> Result<R, ProcessorError> {
+    with_settings(
+        &[
+            (c"plan_cache_mode", c"force_generic_plan"),
+            (c"enable_seqscan", c"off"),
+            // Every statement names its tables with their schema, and with this path functions
+            // and operators resolve in pg_catalog first: a caller's search_path cannot hijack
+            // them.
+            (c"search_path", c"pg_catalog, pg_temp"),
+        ],
+        pg_sys::GucContext::PGC_USERSET,
+        || {
+            Spi::connect(|client| {
+                let mut processor = Processor::new(SpiStore::new(client), settings::processing());
+                let result = f(&mut processor)?;
+                // Nothing cached may outlive the call: what a step left unflushed is written now.
+                processor.flush()?;
+                Ok(result)
+            })
+        },
+    )
+}
+
+/// Runs `f` with `settings` changed in a GUC nest level, as a function's SET clause does: the
+/// caller's values are back afterwards, and on error by the abort. `context` is the privilege
+/// the settings need (PGC_SUSET ones only for a superuser).
+pub(crate) fn with_settings<R>(
+    settings: &[(&std::ffi::CStr, &std::ffi::CStr)],
+    context: pg_sys::GucContext::Type,
+    f: impl FnOnce() -> R,
+) -> R {
     // SAFETY: backend GUC calls inside a transaction; the nest level is closed below, or by
     // the transaction abort an ERROR causes.
     let level = unsafe { pg_sys::NewGUCNestLevel() };
-    for (name, value) in [
-        (c"plan_cache_mode", c"force_generic_plan"),
-        (c"enable_seqscan", c"off"),
-        // Every statement names its tables with their schema, and with this path functions
-        // and operators resolve in pg_catalog first: a caller's search_path cannot hijack them.
-        (c"search_path", c"pg_catalog, pg_temp"),
-    ] {
+    for (name, value) in settings {
         let applied = unsafe {
             pg_sys::set_config_option(
                 name.as_ptr(),
                 value.as_ptr(),
-                pg_sys::GucContext::PGC_USERSET,
+                context,
                 pg_sys::GucSource::PGC_S_SESSION,
                 pg_sys::GucAction::GUC_ACTION_SAVE,
                 true,
@@ -46,13 +70,7 @@ pub(crate) fn with_processor<R>(
         };
         debug_assert!(applied > 0, "{name:?} = {value:?} was not applied");
     }
-    let result = Spi::connect(|client| {
-        let mut processor = Processor::new(SpiStore::new(client), settings::processing());
-        let result = f(&mut processor)?;
-        // Nothing cached may outlive the call: what a step left unflushed is written now.
-        processor.flush()?;
-        Ok(result)
-    });
+    let result = f();
     unsafe { pg_sys::AtEOXact_GUC(true, level) };
     result
 }
@@ -144,10 +162,13 @@ pub fn process_block_from_trigger(block_hash: &str) {
                 p.process_block_after_pending(block_hash)
             }) {
                 Ok(outcome) => Ok(outcome),
-                Err(deferred) => match deferred.error {
-                    Some(error @ ProcessorError::Reverted { .. }) => Err(error),
-                    _ => return super::failure::halt_at(&deferred.failure),
-                },
+                // Reverted later in the same transaction: nothing to apply, nothing failed.
+                Err(deferred)
+                    if matches!(deferred.error, Some(ProcessorError::Reverted { .. })) =>
+                {
+                    return
+                }
+                Err(deferred) => return super::failure::halt_at(&deferred.failure),
             }
         }
     };

@@ -2,7 +2,7 @@
 //! compared with the live tables or put in their place.
 
 use super::error::raise;
-use super::process::with_processor;
+use super::process::{with_processor, with_settings};
 use pgrx::prelude::*;
 
 /// Every row and column where the live state tables differ from the state recomputed from the
@@ -57,31 +57,26 @@ fn rebuild() -> TableIterator<
         name!(blocks_dropped, i64),
     ),
 > {
-    // SAFETY: a GUC nest level closed below, or by the abort an ERROR causes.
-    let level = unsafe { pg_sys::NewGUCNestLevel() };
-    if unsafe { pg_sys::superuser() } {
-        unsafe {
-            pg_sys::set_config_option(
-                c"session_replication_role".as_ptr(),
-                c"replica".as_ptr(),
-                pg_sys::GucContext::PGC_SUSET,
-                pg_sys::GucSource::PGC_S_SESSION,
-                pg_sys::GucAction::GUC_ACTION_SAVE,
-                true,
-                0,
-                false,
-            )
-        };
-    }
-    let outcome = with_processor(|p| {
-        p.rebuild(500, &mut |done, all| {
-            let line = format!("event_processor.rebuild(): block {done} of {all}");
-            report_activity(&line);
-            pgrx::notice!("{line}");
+    let rebuild = || {
+        with_processor(|p| {
+            p.rebuild(500, &mut |done, all| {
+                let line = format!("event_processor.rebuild(): block {done} of {all}");
+                report_activity(&line);
+                pgrx::notice!("{line}");
+            })
         })
-    })
+    };
+    // SAFETY: superuser() reads the current role's attribute.
+    let outcome = if unsafe { pg_sys::superuser() } {
+        with_settings(
+            &[(c"session_replication_role", c"replica")],
+            pg_sys::GucContext::PGC_SUSET,
+            rebuild,
+        )
+    } else {
+        rebuild()
+    }
     .unwrap_or_else(|e| raise(e, "rebuild"));
-    unsafe { pg_sys::AtEOXact_GUC(true, level) };
     TableIterator::once((
         outcome.blocks as i64,
         outcome.events as i64,

@@ -23,10 +23,16 @@ fn column_arrays(rows: Vec<Vec<Option<String>>>, width: usize) -> Vec<DatumWithO
     columns.into_iter().map(DatumWithOid::from).collect()
 }
 
-fn texts<R: Row>(rows: &[R]) -> Vec<Vec<Option<String>>> {
-    rows.iter()
-        .map(|r| r.cells().iter().map(|c| c.sql_text()).collect())
-        .collect()
+/// State rows as one text[] per column, filled column-wise (no row of texts in between).
+fn row_arrays<R: Row>(rows: &[R]) -> Vec<DatumWithOid<'static>> {
+    let width = R::TABLE.info().columns.len();
+    let mut columns = vec![Vec::with_capacity(rows.len()); width];
+    for row in rows {
+        for (column, cell) in columns.iter_mut().zip(row.cells()) {
+            column.push(cell.sql_text());
+        }
+    }
+    columns.into_iter().map(DatumWithOid::from).collect()
 }
 
 /// A batch's journal as the table holds it: per block (in order), one row per table for the
@@ -116,12 +122,8 @@ impl SpiStore<'_, '_> {
         if rows.is_empty() {
             return Ok(());
         }
-        let width = R::TABLE.info().columns.len();
-        self.execute(
-            PlanKey::Table(R::TABLE, op),
-            column_arrays(texts(rows), width),
-        )
-        .map(drop)
+        self.execute(PlanKey::Table(R::TABLE, op), row_arrays(rows))
+            .map(drop)
     }
 
     /// Every row is journaled with its before-image (NULL: created), grouped per block and

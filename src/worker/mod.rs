@@ -151,18 +151,6 @@ fn hashes(sql: &str, limit: i32) -> Vec<String> {
     .unwrap_or_default()
 }
 
-/// MINED blocks above the newest applied one, in chain order. Blocks below it that were never
-/// applied are left alone: applying them now would be out of order.
-fn pending_blocks(limit: i32) -> Vec<String> {
-    hashes(
-        "SELECT b.block_hash::text FROM public.starknet_blocks b
-          WHERE b.status = 'MINED'
-            AND b.block_number > coalesce((SELECT max(block_number) FROM event_processor.applied_blocks), -1)
-          ORDER BY b.block_number LIMIT $1",
-        limit,
-    )
-}
-
 /// Applied blocks whose row is no longer a MINED block (REVERTED while the trigger path was
 /// off, deleted, or re-used for another hash), newest first. Only blocks that still have a
 /// journal can be reverted, so only those (about finality_depth of them) are checked.
@@ -289,7 +277,9 @@ fn wake_up() {
 /// in `failed_blocks` (the halt) in the transaction that rolled the block back.
 fn apply_one_by_one(limit: i32, batch: &mut WorkerCounters) -> Result<(), (String, String)> {
     use crate::api::failure::{deferring, halt_at};
-    for hash in pending_blocks(limit) {
+    // MINED blocks above the newest applied one, in chain order (Plan::PendingBlocks).
+    let pending = with_processor(|p| p.pending_blocks(limit as i64)).unwrap_or_default();
+    for hash in pending {
         if stopping() {
             break;
         }
