@@ -235,8 +235,51 @@ fn state_changes_notify_the_backend_channels() {
         received[4].1
     );
     assert_eq!(received[5].2["payload"]["has_minted"], true);
-    assert_eq!(received[7].2["payload"]["buyer_address"], "0xc3");
-    assert_eq!(received[7].2["payload"]["tree_nonce"], 0);
+    // Bids as the backend parses them (spec §8-4): the row's keys, tree_nonce as a string and
+    // "address" = buyer_address.
+    assert_eq!(
+        received[7].1,
+        "{\"operation\" : \"update\", \"payload\" : {\"buyer_address\" : \"0xc3\", \
+         \"round_address\" : \"0x1a1\", \"bid_id\" : \"0xb1d1\", \"tree_nonce\" : \"0\", \
+         \"amount\" : 4, \"price\" : 6, \"address\" : \"0xc3\"}}"
+    );
+    drop(it);
+    drop(notifications);
+
+    // bids_payload = migration: the migration's row_to_json, unchanged.
+    writer
+        .batch_execute(
+            "SET event_processor.bids_payload = 'migration';
+             UPDATE \"Bids\" SET price = 7;
+             RESET event_processor.bids_payload;
+             UPDATE \"Bids\" SET price = 8;",
+        )
+        .unwrap();
+    let mut notifications = listener.notifications();
+    let mut it = notifications.timeout_iter(Duration::from_secs(2));
+    let mut bids = Vec::new();
+    while let Ok(Some(n)) = it.next() {
+        bids.push(n.payload().to_string());
+    }
+    assert_eq!(
+        bids,
+        [
+            "{\"operation\" : \"update\", \"payload\" : {\"buyer_address\":\"0xc3\",\
+             \"round_address\":\"0x1a1\",\"bid_id\":\"0xb1d1\",\"tree_nonce\":0,\"amount\":4,\"price\":7}}",
+            "{\"operation\" : \"update\", \"payload\" : {\"buyer_address\" : \"0xc3\", \
+             \"round_address\" : \"0x1a1\", \"bid_id\" : \"0xb1d1\", \"tree_nonce\" : \"0\", \
+             \"amount\" : 4, \"price\" : 8, \"address\" : \"0xc3\"}}",
+        ]
+    );
+    // An unknown value is refused, naming the choices.
+    let err = writer
+        .batch_execute("SET event_processor.bids_payload = 'json'")
+        .unwrap_err();
+    assert_eq!(
+        err.as_db_error().map(|e| e.code().code()),
+        Some("22023"),
+        "{err}"
+    );
 }
 
 pub fn client_dump(db: &mut Client) -> Vec<String> {

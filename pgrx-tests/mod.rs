@@ -23,6 +23,8 @@ mod client;
 #[cfg(test)]
 mod concurrency;
 #[cfg(test)]
+mod notifications;
+#[cfg(test)]
 mod upgrade;
 #[cfg(test)]
 mod worker;

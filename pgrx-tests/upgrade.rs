@@ -5,6 +5,7 @@
 
 use super::client::{client_dump, count, fresh_database, insert_block_tx};
 use super::worked_example as wx;
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::Client;
 
 /// Everything the extension defines, one line per object, sorted: columns with types,
@@ -64,61 +65,9 @@ fn catalog(db: &mut Client) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn update_from_0_1_0_equals_a_fresh_install_and_keeps_the_data() {
-    let mut fresh = fresh_database("ep_fresh_install");
-    fresh
-        .batch_execute(
-            "SET client_min_messages = warning; CREATE EXTENSION event_processor;
-             SELECT event_processor.create_indexer_tables();",
-        )
-        .unwrap();
-
-    let mut db = fresh_database("ep_upgrade");
-    db.batch_execute(
-        "SET client_min_messages = warning;
-         CREATE EXTENSION event_processor VERSION '0.1.0';
-         SELECT event_processor.create_indexer_tables();",
-    )
-    .unwrap();
-    let version: String = db
-        .query_one(
-            "SELECT extversion FROM pg_extension WHERE extname = 'event_processor'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(version, "0.1.0");
-    // Data as 0.1.0 wrote it: block 10 applied, the vault it created, and that block's journal
-    // entry in the 0.1.0 shape (jsonb key object, before NULL: created).
-    db.batch_execute(&format!(
-        "SET event_processor.trigger_enabled = off;
-         INSERT INTO starknet_blocks VALUES (10, '0xb10', '0xb09', 1000, 'MINED');
-         INSERT INTO public.\"VaultStates\" (address, unlocked_balance, locked_balance, stashed_balance,
-                current_round, current_round_address, latest_block, deployment_date)
-         VALUES ('{vault}', 0, 0, 0, 1, '0x1a1', 10, 1000);
-         INSERT INTO event_processor.applied_blocks (block_hash, block_number, parent_hash, event_count)
-         VALUES ('0xb10', 10, '0xb09', 1);
-         INSERT INTO event_processor.applied_events (block_hash, vault_address, event_nonce, event_name, content_hash)
-         VALUES ('0xb10', '{vault}', 1, 'ContractDeployed', 'c1');
-         INSERT INTO event_processor.journal (block_hash, table_name, pk, before)
-         VALUES ('0xb10', 'VaultStates', '{{\"address\": \"{vault}\"}}'::jsonb, NULL);",
-        vault = "0x7a11"
-    ))
-    .unwrap();
-    let before = client_dump(&mut db);
-
-    db.batch_execute("ALTER EXTENSION event_processor UPDATE")
-        .unwrap();
-    let version: String = db
-        .query_one(
-            "SELECT extversion FROM pg_extension WHERE extname = 'event_processor'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(version, env!("CARGO_PKG_VERSION"));
-    let (upgraded, installed) = (catalog(&mut db), catalog(&mut fresh));
+/// The catalog after `ALTER EXTENSION ... UPDATE` equals a fresh install's, line for line.
+fn assert_same_catalog(db: &mut Client, fresh: &mut Client) {
+    let (upgraded, installed) = (catalog(db), catalog(fresh));
     let only_upgraded: Vec<_> = upgraded.iter().filter(|l| !installed.contains(l)).collect();
     let only_fresh: Vec<_> = installed.iter().filter(|l| !upgraded.contains(l)).collect();
     assert!(
@@ -140,6 +89,63 @@ fn update_from_0_1_0_equals_a_fresh_install_and_keeps_the_data() {
         "the catalog query sees the extension ({})",
         upgraded.len()
     );
+}
+
+fn installed_version(db: &mut Client) -> String {
+    db.query_one(
+        "SELECT extversion FROM pg_extension WHERE extname = 'event_processor'",
+        &[],
+    )
+    .unwrap()
+    .get(0)
+}
+
+fn fresh_install(name: &str) -> Client {
+    let mut fresh = fresh_database(name);
+    fresh
+        .batch_execute(
+            "SET client_min_messages = warning; CREATE EXTENSION event_processor;
+             SELECT event_processor.create_indexer_tables();",
+        )
+        .unwrap();
+    fresh
+}
+
+#[test]
+fn update_from_0_1_0_equals_a_fresh_install_and_keeps_the_data() {
+    let mut fresh = fresh_install("ep_fresh_install");
+
+    let mut db = fresh_database("ep_upgrade");
+    db.batch_execute(
+        "SET client_min_messages = warning;
+         CREATE EXTENSION event_processor VERSION '0.1.0';
+         SELECT event_processor.create_indexer_tables();",
+    )
+    .unwrap();
+    assert_eq!(installed_version(&mut db), "0.1.0");
+    // Data as 0.1.0 wrote it: block 10 applied, the vault it created, and that block's journal
+    // entry in the 0.1.0 shape (jsonb key object, before NULL: created).
+    db.batch_execute(&format!(
+        "SET event_processor.trigger_enabled = off;
+         INSERT INTO starknet_blocks VALUES (10, '0xb10', '0xb09', 1000, 'MINED');
+         INSERT INTO public.\"VaultStates\" (address, unlocked_balance, locked_balance, stashed_balance,
+                current_round, current_round_address, latest_block, deployment_date)
+         VALUES ('{vault}', 0, 0, 0, 1, '0x1a1', 10, 1000);
+         INSERT INTO event_processor.applied_blocks (block_hash, block_number, parent_hash, event_count)
+         VALUES ('0xb10', 10, '0xb09', 1);
+         INSERT INTO event_processor.applied_events (block_hash, vault_address, event_nonce, event_name, content_hash)
+         VALUES ('0xb10', '{vault}', 1, 'ContractDeployed', 'c1');
+         INSERT INTO event_processor.journal (block_hash, table_name, pk, before)
+         VALUES ('0xb10', 'VaultStates', '{{\"address\": \"{vault}\"}}'::jsonb, NULL);",
+        vault = "0x7a11"
+    ))
+    .unwrap();
+    let before = client_dump(&mut db);
+
+    db.batch_execute("ALTER EXTENSION event_processor UPDATE")
+        .unwrap();
+    assert_eq!(installed_version(&mut db), env!("CARGO_PKG_VERSION"));
+    assert_same_catalog(&mut db, &mut fresh);
 
     // The data survived, and the 0.1.0 journal entry still reverts its block.
     assert_eq!(client_dump(&mut db), before);
@@ -164,4 +170,68 @@ fn update_from_0_1_0_equals_a_fresh_install_and_keeps_the_data() {
         insert_block_tx(&mut db, block, "").unwrap();
     }
     assert_eq!(client_dump(&mut db), wx::expected_final());
+}
+
+/// 0.2.0 -> 0.3.0: the bids_update trigger function changes; a database that processed the
+/// worked example under 0.2.0 keeps its state, its 0.2.0 journal reverts, and bids then notify
+/// in the backend's shape.
+#[test]
+fn update_from_0_2_0_equals_a_fresh_install_and_switches_the_bids_payload() {
+    let mut fresh = fresh_install("ep_fresh_install_2");
+    let mut db = fresh_database("ep_upgrade_2");
+    db.batch_execute(
+        "SET client_min_messages = warning;
+         CREATE EXTENSION event_processor VERSION '0.2.0';
+         SELECT event_processor.create_indexer_tables();",
+    )
+    .unwrap();
+    assert_eq!(installed_version(&mut db), "0.2.0");
+    for block in wx::blocks() {
+        insert_block_tx(&mut db, block, "").unwrap();
+    }
+    assert_eq!(client_dump(&mut db), wx::expected_final());
+    let old_payload = bid_payload_of_an_update(&mut db);
+    assert!(
+        old_payload.contains("\"buyer_address\":") && !old_payload.contains("\"address\""),
+        "{old_payload}"
+    );
+
+    db.batch_execute("ALTER EXTENSION event_processor UPDATE")
+        .unwrap();
+    assert_eq!(installed_version(&mut db), env!("CARGO_PKG_VERSION"));
+    assert_same_catalog(&mut db, &mut fresh);
+    assert_eq!(client_dump(&mut db), wx::expected_final());
+
+    // The newest block's 0.2.0 journal still reverts it; applying it again gives the end state.
+    db.batch_execute(&format!(
+        "SELECT event_processor.revert_block('{}')",
+        wx::blocks().last().unwrap().hash
+    ))
+    .unwrap();
+    assert_ne!(client_dump(&mut db), wx::expected_final());
+    db.batch_execute("SELECT * FROM event_processor.process_pending()")
+        .unwrap();
+    assert_eq!(client_dump(&mut db), wx::expected_final());
+    let new_payload = bid_payload_of_an_update(&mut db);
+    crate::synth::backend::check("bids_update", &new_payload)
+        .unwrap_or_else(|v| panic!("after the update: {v}"));
+}
+
+/// The bids_update payload that touching one bid sends (a listener on the same database).
+fn bid_payload_of_an_update(db: &mut Client) -> String {
+    db.batch_execute("LISTEN bids_update").unwrap();
+    db.batch_execute(
+        "UPDATE \"Bids\" SET price = price WHERE bid_id = (SELECT min(bid_id) FROM \"Bids\")",
+    )
+    .unwrap();
+    let payload = db
+        .notifications()
+        .iter()
+        .next()
+        .unwrap()
+        .expect("a bids_update notification")
+        .payload()
+        .to_string();
+    db.batch_execute("UNLISTEN bids_update").unwrap();
+    payload
 }

@@ -2,6 +2,9 @@
 //! (see `pg_test::postgresql_conf_options`). Committed data only: plain #[test]s over libpq.
 
 use super::client::{client_dump, connect, count, fresh_database};
+use super::notifications::{
+    check_all, drain, last_payloads_equal_the_rows, listen_all, shapes, EVERY_SHAPE,
+};
 use crate::protocol::{apply_rows, MemoryStore, Settings};
 use crate::synth::{ChainConfig, RoundAddressing, Simulator, SynthBlock};
 use postgres::Client;
@@ -69,6 +72,7 @@ fn worker_catches_up_survives_termination_and_reports_errors() {
         .unwrap()
         .get(0);
     let mut db = connect("ep_worker", port as u16);
+    let mut listener = listen_all("ep_worker", port as u16);
 
     let cfg = ChainConfig {
         seed: 31,
@@ -119,6 +123,15 @@ fn worker_catches_up_survives_termination_and_reports_errors() {
         ),
         200
     );
+    // What the worker's transactions notified parses as the backend parses it
+    // (notifications.rs), and the last payload of each row is the row.
+    let checked = check_all(&drain(&mut listener, &mut db));
+    let seen = shapes(&checked);
+    for shape in EVERY_SHAPE {
+        assert!(seen.contains(shape), "the worker sent {shape}: {seen:?}");
+    }
+    assert!(last_payloads_equal_the_rows(&mut db, &checked, false) > 30);
+    drop(listener);
 
     // Terminated in the middle of a catch-up: restarted, nothing lost, nothing applied twice.
     for block in &blocks[200..] {

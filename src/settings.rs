@@ -18,6 +18,18 @@ pub enum FailurePolicy {
 pub static FAILURE_POLICY: GucSetting<FailurePolicy> =
     GucSetting::<FailurePolicy>::new(FailurePolicy::Defer);
 
+/// The `bids_update` payload (docs/notifications.md). Read by `event_processor.notify_bids()`
+/// in SQL; registered here so that a bad value is refused and `SHOW` lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, pgrx::PostgresGucEnum)]
+pub enum BidsPayload {
+    /// What the Pitch Lake backend parses: the row's keys, `address`, a string `tree_nonce`.
+    Backend,
+    /// The original migration's `row_to_json(NEW)`, unchanged.
+    Migration,
+}
+pub static BIDS_PAYLOAD: GucSetting<BidsPayload> =
+    GucSetting::<BidsPayload>::new(BidsPayload::Backend);
+
 /// Raise instead of warn-and-skip when an event's vault or round row is missing (spec R6).
 pub static STRICT: GucSetting<bool> = GucSetting::<bool>::new(false);
 
@@ -111,6 +123,14 @@ pub fn register() {
         c"What a block that fails on the trigger path does: defer (default) or raise.",
         c"defer: the indexer's transaction commits, the failure is recorded in event_processor.failed_blocks and processing halts at the block until retry_block() or skip_block(); raise: the indexer's transaction fails.",
         &FAILURE_POLICY,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_enum_guc(
+        c"event_processor.bids_payload",
+        c"The bids_update notification payload: backend (default) or migration.",
+        c"backend: the row's keys plus \"address\" (= buyer_address), tree_nonce as a JSON string, as the Pitch Lake backend parses it; migration: row_to_json of the row, which stops the backend's listener.",
+        &BIDS_PAYLOAD,
         GucContext::Suset,
         GucFlags::default(),
     );

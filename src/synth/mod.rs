@@ -1,6 +1,7 @@
 //! Synthetic Pitch Lake chains (seeded, deterministic) in the indexer's format, shared by the
 //! property tests and the benchmarks. Pure Rust.
 
+pub mod backend;
 mod chain;
 pub mod encode;
 mod fuzz;
