@@ -4,7 +4,7 @@ PG_CONFIG  ?= /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config
 SETUP_STAMP = target/.setup-done
 CARGO      ?= cargo
 
-.PHONY: setup test test-pure test-pg test-worker-crash fuzz install package demo bench fmt lint clean
+.PHONY: setup test test-pure test-pg test-worker-crash fuzz install package demo bench bench-chain fmt lint clean
 
 ## setup: install Debian packages, sudo, cargo-pgrx 0.18.1, and `cargo pgrx init` (idempotent)
 setup:
@@ -52,6 +52,11 @@ package: $(SETUP_STAMP)
 ## bench: figures on a synthetic chain (processing and revert costs); see BENCHMARKS.md
 bench: $(SETUP_STAMP)
 	bash scripts/bench.sh
+
+## bench-chain: the real chain's shape: a long chain of mostly empty blocks (catch-up, trigger
+## path overhead, flatness, memory); CHAIN_BLOCKS=1000000 for the full size (see BENCHMARKS.md)
+bench-chain: $(SETUP_STAMP)
+	bash scripts/bench-chain.sh
 
 fmt:
 	$(CARGO) fmt --all

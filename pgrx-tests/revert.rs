@@ -136,7 +136,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(newest.as_deref(), Some("12"));
-        // Journals deeper than the finality depth are pruned as blocks are applied.
+        // Journals deeper than the finality depth are pruned as blocks are applied. (Block 15
+        // goes first: with it indexed, block 13 would be applied deeper than the depth, and
+        // so without a journal at all: catch_up_journals_only_blocks_a_reorg_can_reach.)
+        Spi::run("DELETE FROM starknet_blocks WHERE block_number = 15").unwrap();
         Spi::run("SET event_processor.finality_depth = 1").unwrap();
         Spi::run("SELECT event_processor.process_block(13::numeric)").unwrap();
         let pruned = Spi::get_one::<String>(
@@ -315,5 +318,105 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(rounds_after, rounds_before - 1, "the new round is deleted");
+    }
+
+    /// Issue "Real chains": a catch-up of history writes no before-images for blocks deeper
+    /// than the finality depth below the newest indexed block, and those cannot be reverted;
+    /// the blocks within the depth are journaled and revert exactly. Both sides of the
+    /// boundary, with a journal audit trigger to tell "never written" from "pruned".
+    #[pg_test]
+    fn catch_up_journals_only_blocks_a_reorg_can_reach() {
+        create_indexer_tables_with_from();
+        Spi::run(
+            "CREATE TABLE public.journaled (block_hash text);
+             CREATE FUNCTION public.audit_journal() RETURNS trigger LANGUAGE plpgsql AS
+               $$ BEGIN INSERT INTO public.journaled VALUES (NEW.block_hash); RETURN NULL; END $$;
+             CREATE TRIGGER audit AFTER INSERT ON event_processor.journal
+               FOR EACH ROW EXECUTE FUNCTION public.audit_journal();
+             SET event_processor.finality_depth = 10;
+             SET event_processor.trigger_enabled = off;",
+        )
+        .unwrap();
+        let (blocks, _) = Simulator::generate(ChainConfig {
+            seed: 41,
+            blocks: 60,
+            first_block: 7000,
+            ..ChainConfig::default()
+        });
+        let mut memory = MemoryStore::default();
+        let mut dumps = vec![];
+        for block in &blocks {
+            insert_synth_block(block);
+            apply_rows(&mut memory, block.events.clone(), Settings::default()).unwrap();
+            dumps.push(memory.dump());
+        }
+        // Batches of 5: a block's journal is written when its batch ends, before any later
+        // block could prune it, so a block without a journal never had one.
+        let mut applied = 0;
+        loop {
+            let n = Spi::get_one::<i64>(
+                "SELECT blocks_applied FROM event_processor.process_pending(5)",
+            )
+            .unwrap()
+            .unwrap();
+            if n == 0 {
+                break;
+            }
+            applied += n;
+        }
+        assert_eq!(applied, 60);
+        assert_eq!(dump_state(), memory.dump());
+        let newest = blocks.last().unwrap().number; // 7060
+        let journaled = |number: u64| {
+            Spi::get_one_with_args::<bool>(
+                "SELECT EXISTS (SELECT 1 FROM public.journaled j JOIN starknet_blocks b USING (block_hash)
+                                 WHERE b.block_number = $1::numeric)",
+                &[(number as i64).into()],
+            )
+            .unwrap()
+            .unwrap()
+        };
+        let pruned = |number: u64| {
+            Spi::get_one_with_args::<bool>(
+                "SELECT journal_pruned FROM event_processor.applied_blocks WHERE block_number = $1::numeric",
+                &[(number as i64).into()],
+            )
+            .unwrap()
+            .unwrap()
+        };
+        // Deeper than 10 below the newest indexed block: never journaled, recorded as pruned.
+        for number in [blocks[0].number, newest - 11] {
+            assert!(!journaled(number), "block {number} was journaled");
+            assert!(pruned(number), "block {number} is recorded as pruned");
+        }
+        // Within the depth: journaled (every generated block changes state).
+        for number in [newest - 10, newest - 9, newest] {
+            assert!(journaled(number), "block {number} was not journaled");
+        }
+        // Exactly 10 below the newest applied block: pruned as blocks are applied.
+        assert!(pruned(newest - 10) && !pruned(newest - 9));
+
+        // The journaled side reverts exactly; the deeper side is refused.
+        let reverted = Spi::get_one::<i32>(&format!(
+            "SELECT event_processor.revert_to({})",
+            newest - 10
+        ))
+        .unwrap();
+        assert_eq!(reverted, Some(10));
+        assert_eq!(
+            dump_state(),
+            dumps[dumps.len() - 11],
+            "the state after block {}",
+            newest - 10
+        );
+        let hash = &blocks[blocks.len() - 11].hash;
+        assert_eq!(
+            sqlstate_of(&format!("SELECT event_processor.revert_block('{hash}')")).as_deref(),
+            Some(format!("55000: block {} ({hash}) is deeper than event_processor.finality_depth (10 blocks) and its journal was pruned; it cannot be reverted", newest - 10).as_str())
+        );
+        assert_eq!(
+            Spi::get_one::<i64>("SELECT count(*) FROM event_processor.verify()").unwrap(),
+            Some(0)
+        );
     }
 }

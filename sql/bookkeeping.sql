@@ -3,7 +3,8 @@
 -- journal of before-images, and the per-round LP deposits that settlement needs (spec §3.1).
 
 -- One row per applied block: the processor's position on the chain. journal_pruned: the
--- block is deeper than event_processor.finality_depth and its journal is gone (no revert).
+-- block is deeper than event_processor.finality_depth and its journal is gone (no revert), or
+-- it was applied that deep (a catch-up of old history) and never had one.
 CREATE TABLE event_processor.applied_blocks (
     block_hash     varchar(66) PRIMARY KEY,
     block_number   numeric(78,0) NOT NULL,
@@ -12,7 +13,10 @@ CREATE TABLE event_processor.applied_blocks (
     applied_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
     journal_pruned boolean NOT NULL DEFAULT false,
     -- skip_block(): passed over by an operator, none of its events applied.
-    skipped        boolean NOT NULL DEFAULT false
+    skipped        boolean NOT NULL DEFAULT false,
+    -- The prune watermark after this block: every applied block up to this height has had
+    -- its journal pruned (processor/finality.rs). NULL: unknown (the next prune starts low).
+    pruned_through numeric(78,0)
 );
 CREATE INDEX applied_blocks_number_idx ON event_processor.applied_blocks (block_number);
 CREATE INDEX applied_blocks_unpruned_idx ON event_processor.applied_blocks (block_number)

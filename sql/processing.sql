@@ -43,6 +43,15 @@ BEGIN
     -- The processor finds blocks by hash; the indexer only indexes block_number and
     -- parent_hash, and a scan per block grows with the chain.
     CREATE INDEX IF NOT EXISTS event_processor_block_hash_idx ON public.starknet_blocks (block_hash);
+    -- A block's events are found by height. The logger indexes events.block_number; without
+    -- such an index every block would scan the events table.
+    IF to_regclass('public.events') IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM pg_index i
+          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+         WHERE i.indrelid = 'public.events'::regclass AND a.attname = 'block_number'
+           AND i.indpred IS NULL) THEN
+        CREATE INDEX event_processor_events_block_idx ON public.events (block_number);
+    END IF;
     -- The driver queue is read in order among its pending rows only.
     IF to_regclass('public.driver_events') IS NOT NULL THEN
         CREATE INDEX IF NOT EXISTS event_processor_driver_pending_idx

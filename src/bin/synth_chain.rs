@@ -4,6 +4,9 @@
 //!
 //!   synth-chain OUT_DIR [seed] [vaults] [lps_per_vault] [bidders_per_vault] [blocks] [max_events_per_block]
 //!   synth-chain lp-scaling OUT_DIR LPS
+//!   synth-chain sparse OUT_DIR BLOCKS [seed] [vaults] [lps_per_vault] [bidders_per_vault] [gap] [max_events_per_block] [tail_empty] [tail_dense]
+//!     (a real chain's shape: about one block in `gap` carries events, the rest are empty;
+//!     then `tail_empty` empty blocks and `tail_dense` blocks that all carry events)
 
 use event_processor::synth::{ChainConfig, RoundAddressing, Simulator, SynthBlock};
 use std::io::{BufWriter, Write};
@@ -16,8 +19,10 @@ fn arg(args: &[String], i: usize, default: u64) -> u64 {
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("lp-scaling") {
-        return lp_scaling(&args);
+    match args.get(1).map(String::as_str) {
+        Some("lp-scaling") => return lp_scaling(&args),
+        Some("sparse") => return sparse(&args),
+        _ => {}
     }
     let out = std::path::PathBuf::from(
         args.get(1)
@@ -57,12 +62,50 @@ fn lp_scaling(args: &[String]) -> std::io::Result<()> {
     Ok(())
 }
 
-fn write_chain(out: &std::path::Path, chain: &[SynthBlock]) -> std::io::Result<()> {
+/// `synth-chain sparse OUT_DIR BLOCKS ...`: `Simulator::sparse`, written as it is generated.
+fn sparse(args: &[String]) -> std::io::Result<()> {
+    let out = std::path::PathBuf::from(
+        args.get(2)
+            .expect("usage: synth-chain sparse OUT_DIR BLOCKS ..."),
+    );
+    let total = arg(args, 3, 100_000) as usize;
+    let cfg = ChainConfig {
+        seed: arg(args, 4, 1),
+        vaults: arg(args, 5, 3) as usize,
+        lps_per_vault: arg(args, 6, 100) as usize,
+        bidders_per_vault: arg(args, 7, 20) as usize,
+        blocks: 0,
+        max_events_per_block: arg(args, 9, 8) as usize,
+        addressing: RoundAddressing::FromAddress,
+        first_block: 1_000_000,
+    };
+    let (gap, tail_empty, tail_dense) = (arg(args, 8, 200), arg(args, 10, 0), arg(args, 11, 0));
+    let mut sim = Simulator::new(cfg);
+    let (empty_from, dense_from) = (total as u64, total as u64 + tail_empty);
+    let mut n = 0u64;
+    let chain = std::iter::from_fn(move || {
+        n += 1;
+        match n {
+            n if n <= empty_from => Some(sim.sparse_block(gap)),
+            n if n <= dense_from => Some(sim.empty_block()),
+            n if n <= dense_from + tail_dense => Some(sim.next_block()),
+            _ => None,
+        }
+    });
+    write_chain(&out, chain)
+}
+
+fn write_chain(
+    out: &std::path::Path,
+    chain: impl IntoIterator<Item = impl std::borrow::Borrow<SynthBlock>>,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(out)?;
     let mut blocks = BufWriter::new(std::fs::File::create(out.join("blocks.tsv"))?);
     let mut events = BufWriter::new(std::fs::File::create(out.join("events.tsv"))?);
-    let mut count = 0usize;
+    let (mut count, mut written) = (0usize, 0usize);
     for b in chain {
+        let b = b.borrow();
+        written += 1;
         writeln!(
             blocks,
             "{}\t{}\t{}\t{}\tMINED",
@@ -87,7 +130,7 @@ fn write_chain(out: &std::path::Path, chain: &[SynthBlock]) -> std::io::Result<(
     }
     eprintln!(
         "synth-chain: {} blocks, {count} events in {}",
-        chain.len(),
+        written,
         out.display()
     );
     Ok(())

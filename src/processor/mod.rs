@@ -2,9 +2,11 @@
 //! of applied blocks, and the events of a block or catch-up range, handed to the pure
 //! `protocol::apply_rows` over the SPI store.
 
+mod context;
 mod driver;
 mod error;
 mod failure;
+mod finality;
 mod recompute;
 mod revert;
 
@@ -14,8 +16,10 @@ pub use failure::Failure;
 pub use revert::RevertOutcome;
 
 use crate::protocol::{apply_rows, ApplyReport, EventError, EventRow, ProcessError, Settings};
-use crate::protocol::{CachedStore, StoreResult};
-use crate::store::{Columns, Plan, SpiStore};
+use crate::protocol::{CachedStore, StoreError, StoreResult};
+use crate::store::{catalog, t, Columns, Plan, SpiStore};
+use context::{read_block_context, BlockContext};
+use std::collections::HashSet;
 
 /// A `starknet_blocks` row.
 #[derive(Debug, Clone)]
@@ -105,6 +109,9 @@ fn checked_rows(raw: Vec<RawEventRow>) -> Result<Vec<EventRow>, ProcessorError> 
 pub struct Processor<'a, 'conn> {
     store: CachedStore<SpiStore<'a, 'conn>>,
     pub settings: Settings,
+    /// Blocks of the unflushed batch that are final or were pruned in it: their journal
+    /// entries are not written.
+    final_blocks: HashSet<String>,
 }
 
 /// What applying a batch of pending blocks did.
@@ -129,6 +136,7 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         Processor {
             store: CachedStore::new(store),
             settings,
+            final_blocks: HashSet::new(),
         }
     }
 
@@ -139,8 +147,11 @@ impl<'a, 'conn> Processor<'a, 'conn> {
 
     /// Writes the cached changes (journal, state rows, ledger) as sets.
     pub fn flush(&mut self) -> Result<(), ProcessorError> {
+        let final_blocks = std::mem::take(&mut self.final_blocks);
         if self.store.has_changes() {
-            let changes = self.store.take_changes();
+            let mut changes = self.store.take_changes();
+            // No reorg reaches a final block: its before-images would only be pruned.
+            changes.journal.retain(|e| !final_blocks.contains(&e.block));
             self.db().write_changes(changes)?;
         } else {
             // Rows read but not written: drop them, the next batch re-reads.
@@ -173,20 +184,39 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         )
     }
 
+    /// The indexer's tables, probed once per backend (store/catalog.rs).
+    fn input_tables(&mut self) -> Result<catalog::InputTables, ProcessorError> {
+        if let Some(tables) = catalog::cached() {
+            return Ok(tables);
+        }
+        let tables = self
+            .one(Plan::InputTables, vec![], |c| {
+                Ok(catalog::InputTables {
+                    starknet_blocks: c.boolean()?,
+                    events: c.boolean()?,
+                    events_have_from_address: c.boolean()?,
+                })
+            })?
+            .ok_or_else(|| StoreError("the catalog probe returned no row".into()))?;
+        catalog::remember(tables);
+        Ok(tables)
+    }
+
     fn require_table(&mut self, table: &'static str) -> Result<(), ProcessorError> {
-        let found = self.one(Plan::RegClass, vec![Some(format!("public.{table}"))], |c| {
-            c.opt_text()
-        })?;
-        match found.flatten() {
-            Some(_) => Ok(()),
-            None => Err(ProcessorError::MissingInputTable(table)),
+        let tables = self.input_tables()?;
+        let found = match table {
+            "starknet_blocks" => tables.starknet_blocks,
+            _ => tables.events,
+        };
+        if found {
+            Ok(())
+        } else {
+            Err(ProcessorError::MissingInputTable(table))
         }
     }
 
     fn has_from_address(&mut self) -> Result<bool, ProcessorError> {
-        Ok(self
-            .one(Plan::EventsHaveFromAddress, vec![], read_text)?
-            .is_some())
+        Ok(self.input_tables()?.events_have_from_address)
     }
 
     /// Applies every canonical event of block `hash` and records the block as applied (spec
@@ -197,23 +227,88 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         Ok(outcome)
     }
 
-    /// Applies up to `limit` pending MINED blocks in chain order (see `Plan::PendingBlocks`),
-    /// writing their state changes once at the end: the catch-up path.
+    /// Applies up to `limit` pending MINED blocks in chain order (see `Plan::PendingRun`),
+    /// writing their state changes once at the end: the catch-up path. A run of empty blocks
+    /// that continues the applied chain is recorded with one statement.
     pub fn process_pending(&mut self, limit: i64) -> Result<BatchOutcome, ProcessorError> {
         self.require_table("starknet_blocks")?;
+        self.require_table("events")?;
         self.lock()?;
-        let hashes = self.pending_blocks(limit)?;
+        let pending = self
+            .db()
+            .rows(Plan::PendingRun, vec![t(limit)], read_pending)?;
         let mut batch = BatchOutcome::default();
-        for hash in hashes {
-            let outcome = self.apply_block(&hash)?;
+        let mut i = 0;
+        while i < pending.len() {
+            let run = self.empty_run(&pending[i..])?;
+            if run > 1 {
+                self.record_empty_run(&pending[i..i + run])?;
+                batch.blocks += run;
+                i += run;
+                continue;
+            }
+            let outcome = self.apply_block_locked(&pending[i].hash)?;
             if !outcome.already_applied {
                 batch.blocks += 1;
                 batch.events += outcome.report.applied;
                 batch.warnings.extend(outcome.report.warnings);
             }
+            i += 1;
         }
         self.flush()?;
         Ok(batch)
+    }
+
+    /// How many blocks at the start of `pending` are empty and each the child of the one
+    /// before (the first: of the newest applied block). Those need none of `apply_block`'s
+    /// checks: they are MINED, above every applied block, and in chain order.
+    fn empty_run(&mut self, pending: &[PendingBlock]) -> Result<usize, ProcessorError> {
+        if pending.len() < 2 || pending[0].has_events || pending[1].has_events {
+            return Ok(0);
+        }
+        let newest = self.one(Plan::NewestAppliedBlock, vec![], read_text)?;
+        if newest.as_deref() != Some(pending[0].parent_hash.as_str()) {
+            return Ok(0);
+        }
+        let mut run = 1;
+        while run < pending.len()
+            && !pending[run].has_events
+            && pending[run].parent_hash == pending[run - 1].hash
+        {
+            run += 1;
+        }
+        Ok(run)
+    }
+
+    /// Records a run of empty blocks as applied: what `apply_block` does for each, as a set.
+    fn record_empty_run(&mut self, run: &[PendingBlock]) -> Result<(), ProcessorError> {
+        let depth = crate::settings::finality_depth();
+        let ctx = self.block_context(&run[0].hash)?;
+        let previous = ctx.newest_applied.and_then(|(_, w)| w);
+        let mut watermark = previous;
+        let mut columns: [Vec<Option<String>>; 5] = Default::default();
+        for b in run {
+            watermark = finality::watermark_after(b.number, watermark, depth);
+            let row = [
+                Some(b.hash.clone()),
+                t(b.number),
+                Some(b.parent_hash.clone()),
+                t(finality::is_final(b.number, ctx.newest_indexed, depth)),
+                watermark.map(|w| w.to_string()),
+            ];
+            for (column, cell) in columns.iter_mut().zip(row) {
+                column.push(cell);
+            }
+        }
+        self.db().execute(
+            Plan::RecordEmptyBlocks,
+            columns
+                .into_iter()
+                .map(pgrx::datum::DatumWithOid::from)
+                .collect(),
+        )?;
+        self.prune_range(previous, watermark)?;
+        Ok(())
     }
 
     /// The trigger path's block: MINED blocks before it that are still pending (inserted while
@@ -270,9 +365,24 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         self.require_table("starknet_blocks")?;
         self.require_table("events")?;
         self.lock()?;
+        self.apply_block_locked(hash)
+    }
+
+    fn block_context(&mut self, hash: &str) -> Result<BlockContext, ProcessorError> {
+        Ok(self
+            .one(
+                Plan::BlockContext,
+                vec![Some(hash.to_string())],
+                read_block_context,
+            )?
+            .ok_or_else(|| StoreError("the block context returned no row".into()))?)
+    }
+
+    /// `apply_block` under the processing lock, with the input tables checked.
+    fn apply_block_locked(&mut self, hash: &str) -> Result<BlockOutcome, ProcessorError> {
         let hash = crate::codec::canonical_or_raw(hash);
-        let block = self.one(Plan::BlockByHash, vec![Some(hash.clone())], read_block)?;
-        let (number, parent_hash) = match &block {
+        let mut ctx = self.block_context(&hash)?;
+        let (number, parent_hash) = match &ctx.block {
             Some(b) if b.status == "REVERTED" => {
                 return Err(ProcessorError::Reverted {
                     number: b.number,
@@ -284,7 +394,14 @@ impl<'a, 'conn> Processor<'a, 'conn> {
             None => match self.one(Plan::EventBlockNumber, vec![Some(hash.clone())], |c| {
                 c.u64()
             })? {
-                Some(number) => (number, None),
+                Some(number) => {
+                    ctx.applied_at_height = self.one(
+                        Plan::AppliedAtHeight,
+                        vec![Some(number.to_string())],
+                        read_text,
+                    )?;
+                    (number, None)
+                }
                 None => return Err(ProcessorError::UnknownBlock(hash)),
             },
         };
@@ -293,14 +410,11 @@ impl<'a, 'conn> Processor<'a, 'conn> {
             hash: hash.clone(),
             ..Default::default()
         };
-        if self
-            .one(Plan::AppliedBlock, vec![Some(hash.clone())], read_text)?
-            .is_some()
-        {
+        if ctx.applied {
             outcome.already_applied = true;
             return Ok(outcome);
         }
-        self.check_chain_order(number, &hash, parent_hash.as_deref())?;
+        check_chain_order(number, &hash, parent_hash.is_some(), &ctx)?;
 
         let plan = if self.has_from_address()? {
             Plan::EventsOfBlockWithFrom
@@ -313,6 +427,13 @@ impl<'a, 'conn> Processor<'a, 'conn> {
             read_event,
         )?)?;
         outcome.report = apply_rows(&mut self.store, rows, self.settings)?;
+        let depth = crate::settings::finality_depth();
+        let is_final = finality::is_final(number, ctx.newest_indexed, depth);
+        if is_final {
+            self.final_blocks.insert(hash.clone());
+        }
+        let previous = ctx.newest_applied.and_then(|(_, w)| w);
+        let watermark = finality::watermark_after(number, previous, depth);
         self.db().rows(
             Plan::RecordBlock,
             vec![
@@ -320,67 +441,13 @@ impl<'a, 'conn> Processor<'a, 'conn> {
                 Some(number.to_string()),
                 parent_hash,
                 Some((outcome.report.applied + outcome.report.skipped).to_string()),
+                t(is_final),
+                watermark.map(|w| w.to_string()),
             ],
             |_| Ok(()),
         )?;
-        self.prune_journal(number)?;
+        self.prune_range(previous, watermark)?;
         Ok(outcome)
-    }
-
-    /// Parent before child: if the parent is a known MINED block, it must have been applied,
-    /// unless nothing was applied yet (the first block the extension sees). And no other
-    /// block may already be applied at this height.
-    fn check_chain_order(
-        &mut self,
-        number: u64,
-        hash: &str,
-        parent_hash: Option<&str>,
-    ) -> Result<(), ProcessorError> {
-        if let Some(applied_hash) = self.one(
-            Plan::AppliedAtHeight,
-            vec![Some(number.to_string())],
-            read_text,
-        )? {
-            return Err(ProcessorError::HeightTaken {
-                number,
-                hash: hash.to_string(),
-                applied_hash,
-            });
-        }
-        let Some(parent_hash) = parent_hash else {
-            return Ok(());
-        };
-        let Some(parent) = self.one(
-            Plan::BlockByHash,
-            vec![Some(parent_hash.to_string())],
-            read_block,
-        )?
-        else {
-            return Ok(());
-        };
-        if parent.status != "MINED"
-            || self
-                .one(
-                    Plan::AppliedBlock,
-                    vec![Some(parent.hash.clone())],
-                    read_text,
-                )?
-                .is_some()
-        {
-            return Ok(());
-        }
-        if self
-            .one(Plan::AnyBlockApplied, vec![], read_text)?
-            .is_none()
-        {
-            return Ok(());
-        }
-        Err(ProcessorError::ParentNotApplied {
-            number,
-            hash: hash.to_string(),
-            parent_number: parent.number,
-            parent_hash: parent.hash,
-        })
     }
 
     /// Spec §1.4 CatchupVault: the vault's canonical events between two blocks, inclusive,
@@ -417,4 +484,51 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         self.flush()?;
         Ok(report)
     }
+}
+
+/// Parent before child: if the parent is a known MINED block, it must have been applied,
+/// unless nothing was applied yet (the first block the extension sees). And no other block may
+/// already be applied at this height.
+fn check_chain_order(
+    number: u64,
+    hash: &str,
+    has_parent: bool,
+    ctx: &BlockContext,
+) -> Result<(), ProcessorError> {
+    if let Some(applied_hash) = &ctx.applied_at_height {
+        return Err(ProcessorError::HeightTaken {
+            number,
+            hash: hash.to_string(),
+            applied_hash: applied_hash.clone(),
+        });
+    }
+    let Some(parent) = ctx.parent.as_ref().filter(|_| has_parent) else {
+        return Ok(());
+    };
+    if parent.status != "MINED" || ctx.parent_applied || ctx.newest_applied.is_none() {
+        return Ok(());
+    }
+    Err(ProcessorError::ParentNotApplied {
+        number,
+        hash: hash.to_string(),
+        parent_number: parent.number,
+        parent_hash: parent.hash.clone(),
+    })
+}
+
+/// A pending block as `Plan::PendingRun` lists it.
+struct PendingBlock {
+    hash: String,
+    number: u64,
+    parent_hash: String,
+    has_events: bool,
+}
+
+fn read_pending(c: &mut Columns) -> StoreResult<PendingBlock> {
+    Ok(PendingBlock {
+        hash: c.text()?,
+        number: c.u64()?,
+        parent_hash: c.text()?,
+        has_events: c.boolean()?,
+    })
 }

@@ -129,20 +129,45 @@ plans! {
     BlockByNumber: [T] => format!("SELECT {BLOCK_COLUMNS} FROM public.starknet_blocks \
          WHERE block_number = $1::numeric");
     EventBlockNumber: [T] => "SELECT block_number::text FROM public.events WHERE block_hash = $1 LIMIT 1".into();
-    EventsHaveFromAddress: [] => "SELECT attname::text FROM pg_catalog.pg_attribute \
-         WHERE attrelid = 'public.events'::regclass AND attname = 'from_address' AND NOT attisdropped".into();
     // By height first: the indexer indexes events.block_number, not block_hash.
     EventsOfBlock: [T, T] => events_sql(false, " WHERE e.block_number = $2::numeric AND e.block_hash = $1");
     EventsOfBlockWithFrom: [T, T] => events_sql(true, " WHERE e.block_number = $2::numeric AND e.block_hash = $1");
     EventsOfVaultRange: [T, T, T] => events_sql(false, CATCHUP_WHERE);
     EventsOfVaultRangeWithFrom: [T, T, T] => events_sql(true, CATCHUP_WHERE);
-    AppliedBlock: [T] => "SELECT block_hash FROM event_processor.applied_blocks WHERE block_hash = $1".into();
     AppliedAtHeight: [T] => "SELECT block_hash FROM event_processor.applied_blocks \
          WHERE block_number = $1::numeric".into();
-    AnyBlockApplied: [] => "SELECT block_hash FROM event_processor.applied_blocks LIMIT 1".into();
-    RecordBlock: [T, T, T, T] => "INSERT INTO event_processor.applied_blocks \
-         (block_hash, block_number, parent_hash, event_count) VALUES ($1, $2::numeric, $3, $4::integer)".into();
-    RegClass: [T] => "SELECT pg_catalog.to_regclass($1)::text".into();
+    // journal_pruned: a block applied below the finality depth gets no journal (it cannot be
+    // reverted); pruned_through: the prune watermark after this block (processor/prune.rs).
+    RecordBlock: [T, T, T, T, T, T] => "INSERT INTO event_processor.applied_blocks \
+         (block_hash, block_number, parent_hash, event_count, journal_pruned, pruned_through) \
+         VALUES ($1, $2::numeric, $3, $4::integer, $5::boolean, $6::numeric)".into();
+    // A run of empty blocks (process_pending): one statement for the run.
+    RecordEmptyBlocks: [A, A, A, A, A] => "INSERT INTO event_processor.applied_blocks \
+         (block_hash, block_number, parent_hash, event_count, journal_pruned, pruned_through) \
+         SELECT u.h, u.n::numeric, u.p, 0, u.f::boolean, u.w::numeric \
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(h, n, p, f, w)".into();
+    // What applying block $1 needs to know, in one statement (processor/context.rs): its row,
+    // whether it or another block at its height is applied, its parent's row and whether that
+    // is applied, the newest applied block with its prune watermark, and the newest indexed
+    // height (finality).
+    BlockContext: [T] => "SELECT b.block_number::text, b.block_hash::text, b.parent_hash::text, b.status::text, \
+           (SELECT a.block_hash::text FROM event_processor.applied_blocks a WHERE a.block_hash = k.hash), \
+           (SELECT a.block_hash::text FROM event_processor.applied_blocks a \
+             WHERE a.block_number = b.block_number LIMIT 1), \
+           p.block_number::text, p.block_hash::text, p.parent_hash::text, p.status::text, \
+           (SELECT a.block_hash::text FROM event_processor.applied_blocks a WHERE a.block_hash = p.block_hash), \
+           n.block_number::text, n.pruned_through::text, \
+           (SELECT max(s.block_number) FROM public.starknet_blocks s)::text \
+         FROM (SELECT $1::text AS hash) k \
+         LEFT JOIN LATERAL (SELECT * FROM public.starknet_blocks s WHERE s.block_hash = k.hash LIMIT 1) b ON true \
+         LEFT JOIN LATERAL (SELECT * FROM public.starknet_blocks s WHERE s.block_hash = b.parent_hash LIMIT 1) p ON true \
+         LEFT JOIN LATERAL (SELECT a.block_number, a.pruned_through FROM event_processor.applied_blocks a \
+                            ORDER BY a.block_number DESC LIMIT 1) n ON true".into();
+    // The indexer's tables as the catalog has them (store/catalog.rs caches the answer).
+    InputTables: [] => "SELECT pg_catalog.to_regclass('public.starknet_blocks') IS NOT NULL, \
+         pg_catalog.to_regclass('public.events') IS NOT NULL, \
+         EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass('public.events') \
+                 AND attname = 'from_address' AND NOT attisdropped)".into();
     ProcessingLock: [] => "SELECT pg_catalog.pg_advisory_xact_lock(7357298417405239)::text".into();
     NextDriverEvent: [] => "SELECT id::text, type, block_hash, start_block_hash, end_block_hash, \
          vault_address FROM public.driver_events WHERE is_processed IS NOT TRUE \
@@ -168,10 +193,23 @@ plans! {
     // whose generic plan scans the whole journal on every block.
     PruneBlocks: [T, T] => "UPDATE event_processor.applied_blocks SET journal_pruned = true \
          WHERE NOT journal_pruned AND block_number <= $1::numeric - $2::numeric RETURNING block_hash".into();
+    // The processor's prune: only the heights above the watermark, so that the blocks pruned
+    // before (dead index entries until VACUUM) are never walked again.
+    PruneRange: [T, T] => "UPDATE event_processor.applied_blocks SET journal_pruned = true \
+         WHERE NOT journal_pruned AND block_number > $1::numeric AND block_number <= $2::numeric \
+         RETURNING block_hash".into();
     DeleteJournals: [A] => "DELETE FROM event_processor.journal WHERE block_hash = ANY($1::text[])".into();
     // MINED blocks above the newest applied one, in chain order (blocks below it that were
     // never applied are left alone: applying them now would be out of order).
     PendingBlocks: [T] => "SELECT b.block_hash::text FROM public.starknet_blocks b \
+         WHERE b.status = 'MINED' AND b.block_number > coalesce((SELECT max(a.block_number) \
+               FROM event_processor.applied_blocks a), -1) \
+         ORDER BY b.block_number LIMIT $1::bigint".into();
+    // The same with what the catch-up needs to apply a run of empty blocks as a set.
+    PendingRun: [T] => "SELECT b.block_hash::text, b.block_number::text, b.parent_hash::text, \
+           EXISTS (SELECT 1 FROM public.events e \
+                   WHERE e.block_number = b.block_number AND e.block_hash = b.block_hash) \
+         FROM public.starknet_blocks b \
          WHERE b.status = 'MINED' AND b.block_number > coalesce((SELECT max(a.block_number) \
                FROM event_processor.applied_blocks a), -1) \
          ORDER BY b.block_number LIMIT $1::bigint".into();
@@ -202,6 +240,8 @@ plans! {
               events AS (DELETE FROM event_processor.applied_events), \
               blocks AS (DELETE FROM event_processor.applied_blocks RETURNING 1) \
          SELECT count(*)::text FROM blocks".into();
+    NewestAppliedBlock: [] => "SELECT block_hash FROM event_processor.applied_blocks \
+         ORDER BY event_processor.applied_blocks.block_number DESC LIMIT 1".into();
     NewestApplied: [] => "SELECT block_number::text FROM event_processor.applied_blocks \
          ORDER BY event_processor.applied_blocks.block_number DESC LIMIT 1".into();
 

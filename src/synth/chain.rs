@@ -281,6 +281,23 @@ impl Simulator {
         }
     }
 
+    /// The next block of a chain shaped like the real one (issue "Real chains"): it carries
+    /// events with probability 1/`gap`, else it is empty.
+    pub fn sparse_block(&mut self, gap: u64) -> SynthBlock {
+        if self.rng.below(gap.max(1)) == 0 {
+            self.next_block()
+        } else {
+            self.empty_block()
+        }
+    }
+
+    /// A block without a Pitch Lake event, as almost every Starknet block is.
+    pub fn empty_block(&mut self) -> SynthBlock {
+        self.block += 1;
+        self.timestamp += 2;
+        self.seal()
+    }
+
     pub fn next_block(&mut self) -> SynthBlock {
         self.block += 1;
         self.timestamp += self.rng.range(1, 400);

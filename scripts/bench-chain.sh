@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# `make bench-chain`: the real deployment's shape (a benchmark, not a test). The logger writes
+# every Starknet block (about 43,000 a day), and almost none carries a Pitch Lake event. The
+# chain: VAULTS vaults with LPS LPs each, about one block in GAP with events, CHAIN_BLOCKS
+# blocks of history, then INGEST_BLOCKS empty blocks and DENSE_BLOCKS blocks with events for the
+# ingest figures. Each figure is printed beside a baseline from the same run, and its target:
+#
+#  1. catch-up: the history bulk-loaded with the extension idle (installed late, or the worker
+#     down), then process_pending(BATCH) until it is applied, one transaction per batch: blocks/s,
+#     events/s, and the cost per block at 1k, 100k and 1M applied blocks (5 batches each).
+#  2. the trigger path's overhead per indexer transaction, the logger's way (the block row, its
+#     events, a StartBlock driver event, COMMIT), over the same transactions in a database
+#     without the extension. Measured after the whole history (late) and after 1,000 blocks
+#     (early), for empty blocks and for blocks with events, and on empty blocks without the
+#     logger's indexes on events (the extension adds the one it needs). Plain and extension
+#     chunks alternate, so that machine noise hits both.
+#  3. peak private memory of the catch-up backend (VmHWM minus RssShmem) after 10 %, 50 % and
+#     100 % of the chain: flat means no growth with the chain.
+#
+# Knobs: CHAIN_BLOCKS (100000; the full size is 1000000), GAP (200), VAULTS (3), LPS (100),
+#        BIDDERS (20), SEED (1), BATCH (1000), INGEST_BLOCKS (2000), DENSE_BLOCKS (200),
+#        CHUNKS (4), PROFILE=1 (pg_stat_statements of the catch-up and the trigger path).
+set -euo pipefail
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cluster.sh"
+CHAIN_BLOCKS="${CHAIN_BLOCKS:-100000}" GAP="${GAP:-200}" VAULTS="${VAULTS:-3}" LPS="${LPS:-100}"
+BIDDERS="${BIDDERS:-20}" SEED="${SEED:-1}" BATCH="${BATCH:-1000}"
+INGEST_BLOCKS="${INGEST_BLOCKS:-2000}" DENSE_BLOCKS="${DENSE_BLOCKS:-200}" CHUNKS="${CHUNKS:-4}"
+
+install_extension --release
+EXTRA_CONF="shared_buffers = '${SHARED_BUFFERS:-1GB}'"
+if [ "${PROFILE:-0}" = 1 ]; then
+  EXTRA_CONF="$EXTRA_CONF
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = all"
+fi
+start_cluster
+SQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U "$PG_USER")
+q() { "${SQL[@]}" -d "$1" -Atc "$2"; }
+now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+START_ALL="$(now)"
+
+(cd "$CRATE_DIR" && cargo build --quiet --release --bin synth-chain)
+CHAIN="$DIR/chain"
+log "generating the chain: $CHAIN_BLOCKS blocks (about 1 in $GAP with events), $VAULTS vaults x $LPS LPs, then $INGEST_BLOCKS empty and $DENSE_BLOCKS dense blocks"
+"${CARGO_TARGET_DIR:-$CRATE_DIR/target}/release/synth-chain" sparse "$CHAIN" "$CHAIN_BLOCKS" "$SEED" "$VAULTS" "$LPS" \
+  "$BIDDERS" "$GAP" 8 "$INGEST_BLOCKS" "$DENSE_BLOCKS"
+FIRST="$(head -1 "$CHAIN/blocks.tsv" | cut -f1)"
+EMPTY_FROM=$((FIRST + CHAIN_BLOCKS)) DENSE_FROM=$((FIRST + CHAIN_BLOCKS + INGEST_BLOCKS))
+EARLY=1000
+# Segments by block number: history (all, or the first EARLY), then the two ingest segments.
+split_chain() { # name first_excluded last_excluded
+  awk -F'\t' -v lo="$2" -v hi="$3" '$1 >= lo && $1 < hi' "$CHAIN/blocks.tsv" > "$CHAIN/$1-blocks.tsv"
+  awk -F'\t' -v lo="$2" -v hi="$3" '$2 >= lo && $2 < hi' "$CHAIN/events.tsv" > "$CHAIN/$1-events.tsv"
+}
+split_chain history "$FIRST" "$EMPTY_FROM"
+split_chain early "$FIRST" $((FIRST + EARLY))
+split_chain empty "$EMPTY_FROM" "$DENSE_FROM"
+split_chain dense "$DENSE_FROM" $((DENSE_FROM + DENSE_BLOCKS))
+chmod -R a+rX "$DIR"
+HISTORY_EVENTS="$(wc -l < "$CHAIN/history-events.tsv")"
+NONEMPTY="$(cut -f2 "$CHAIN/history-events.tsv" | sort -u | wc -l)"
+
+# A database with the indexer's tables and the history loaded (no trigger fires: the
+# extension is idle, as when it is installed late). ext|plain; idx|noidx (the logger's indexes
+# on events); the history segment to load.
+make_db() { # name ext|plain idx|noidx segment
+  "${SQL[@]}" -d postgres -c "CREATE DATABASE $1"
+  "${SQL[@]}" -d "$1" -o /dev/null <<SQL
+SET client_min_messages = warning;
+$( [ "${PROFILE:-0}" = 1 ] && echo "CREATE EXTENSION pg_stat_statements;" )
+CREATE EXTENSION event_processor;
+SELECT event_processor.create_indexer_tables(with_from_address => true);
+$( [ "$3" = noidx ] && echo "DROP INDEX IF EXISTS events_block_number_idx, events_event_name_idx, events_vault_address_idx, events_transaction_hash_idx, event_processor_events_block_idx;" )
+$( [ "$3" = noidx ] && [ "$2" = ext ] && echo "SELECT event_processor.attach_block_triggers();" )
+$( [ "$2" = plain ] && echo "DROP EXTENSION event_processor CASCADE;" )
+SET session_replication_role = replica;
+\\copy starknet_blocks FROM '$CHAIN/$4-blocks.tsv'
+\\copy events FROM '$CHAIN/$4-events.tsv'
+RESET session_replication_role;
+CREATE SCHEMA bench;
+CREATE TABLE bench.events AS SELECT * FROM events WITH NO DATA;
+\\copy bench.events FROM '$CHAIN/empty-events.tsv'
+\\copy bench.events FROM '$CHAIN/dense-events.tsv'
+CREATE INDEX ON bench.events (block_hash);
+ANALYZE;
+SQL
+}
+
+# The logger's transactions for a segment, one per block, in CHUNKS files.
+ingest_files() { # segment
+  local lines per
+  lines="$(wc -l < "$CHAIN/$1-blocks.tsv")"; per=$(( (lines + CHUNKS - 1) / CHUNKS ))
+  awk -F'\t' '{ printf "BEGIN;\nINSERT INTO starknet_blocks VALUES (%s, '"'"'%s'"'"', '"'"'%s'"'"', %s, '"'"'MINED'"'"');\nINSERT INTO events SELECT * FROM bench.events WHERE block_hash = '"'"'%s'"'"';\nINSERT INTO driver_events (type, block_hash) VALUES ('"'"'StartBlock'"'"', '"'"'%s'"'"');\nCOMMIT;\n", $1, $2, $3, $4, $2, $2 }' \
+    "$CHAIN/$1-blocks.tsv" | split -l $((per * 5)) -d - "$DIR/ingest-$1-"
+}
+# Runs the chunks of a segment alternately into two databases; prints "plain_s ext_s".
+ingest_pair() { # plain_db ext_db segment
+  local tp=0 te=0 t0 f
+  for f in "$DIR"/ingest-"$3"-*; do
+    t0="$(now)"; "${SQL[@]}" -d "$1" -o /dev/null -f "$f"; tp="$(calc "$tp + $(now) - $t0")"
+    t0="$(now)"; "${SQL[@]}" -d "$2" -o /dev/null -f "$f"; te="$(calc "$te + $(now) - $t0")"
+  done
+  echo "$tp $te"
+}
+catch_up_functions() { # db
+  "${SQL[@]}" -d "$1" -o /dev/null <<'SQL'
+CREATE TABLE bench.timing (batch serial, blocks int, events int, seconds float8);
+CREATE FUNCTION bench.catch_up(batch int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp(); b bigint; e bigint;
+BEGIN
+    SELECT blocks_applied, events_applied INTO b, e FROM event_processor.process_pending(batch);
+    INSERT INTO bench.timing (blocks, events, seconds) VALUES (b, e, extract(epoch FROM clock_timestamp() - t0));
+END $$;
+CREATE FUNCTION bench.peak_kb() RETURNS bigint LANGUAGE sql AS
+  $$ SELECT substring(f FROM 'VmHWM:\s*(\d+) kB')::bigint - substring(f FROM 'RssShmem:\s*(\d+) kB')::bigint
+       FROM pg_read_file('/proc/self/status') AS f $$;
+SQL
+}
+profile() { # db title
+  [ "${PROFILE:-0}" = 1 ] || return 0
+  log "$2: costliest statements (pg_stat_statements, nested included)"
+  "${SQL[@]}" -d "$1" -P pager=off -c "SELECT calls, round(total_exec_time::numeric) AS ms,
+         round(mean_exec_time::numeric, 4) AS mean_ms, rows,
+         left(regexp_replace(query, '\s+', ' ', 'g'), 100) AS statement
+    FROM pg_stat_statements WHERE query NOT LIKE '%bench.%' AND dbid = (SELECT oid FROM pg_database WHERE datname = '$1')
+    ORDER BY total_exec_time DESC LIMIT 12"
+  q "$1" "SELECT pg_stat_statements_reset()" >/dev/null
+}
+
+# ---------------------------------------------------------------------------------------------
+log "1. catch-up: $CHAIN_BLOCKS blocks ($HISTORY_EVENTS events in $NONEMPTY blocks) by process_pending($BATCH)"
+make_db late ext idx history
+catch_up_functions late
+BATCHES=$(( (CHAIN_BLOCKS + BATCH - 1) / BATCH ))
+{ echo "SET client_min_messages = error;"
+  for i in $(seq "$BATCHES"); do
+    echo "SELECT bench.catch_up($BATCH);"
+    for mark in 10 50 100; do
+      [ "$i" = $(( (BATCHES * mark + 99) / 100 )) ] && echo "\\o $DIR/peak-$mark" && echo "SELECT bench.peak_kb();" && echo "\\o"
+    done
+  done; } > "$DIR/catchup.sql"
+q late "SELECT pg_stat_reset()" >/dev/null
+[ "${PROFILE:-0}" = 1 ] && q late "SELECT pg_stat_statements_reset()" >/dev/null
+T0="$(now)"
+"${SQL[@]}" -d late -At -o /dev/null -f "$DIR/catchup.sql"
+CATCHUP_WALL="$(calc "$(now) - $T0")"
+[ "$(q late 'SELECT count(*) FROM event_processor.applied_blocks')" = "$CHAIN_BLOCKS" ] \
+  || { echo "bench-chain: the catch-up did not apply every block" >&2; exit 1; }
+[ "$(q late 'SELECT count(*) FROM event_processor.applied_events')" = "$HISTORY_EVENTS" ] \
+  || { echo "bench-chain: the catch-up did not apply every event" >&2; exit 1; }
+profile late "catch-up"
+# µs per block over the 5 batches from the one holding block `at` (or the last 5).
+per_block_at() { # at
+  q late "SELECT round((1e6 * sum(seconds) / sum(blocks))::numeric, 1) FROM bench.timing
+           WHERE batch >= least(($1 - 1) / $BATCH + 1, $BATCHES - 4) AND batch < least(($1 - 1) / $BATCH + 1, $BATCHES - 4) + 5"
+}
+AT_1K="$(per_block_at 1001)"
+AT_100K="$( [ "$CHAIN_BLOCKS" -ge 100000 ] && per_block_at 100000 || echo -)"
+AT_END="$(per_block_at "$CHAIN_BLOCKS")"
+
+# ---------------------------------------------------------------------------------------------
+log "2. trigger path: $INGEST_BLOCKS empty and $DENSE_BLOCKS dense logger transactions, plain vs extension"
+make_db late_plain plain idx history
+make_db early ext idx early
+catch_up_functions early
+q early "SELECT bench.catch_up(100000)" >/dev/null
+make_db early_plain plain idx early
+make_db noidx ext noidx early
+catch_up_functions noidx
+q noidx "SELECT bench.catch_up(100000)" >/dev/null
+make_db noidx_plain plain noidx early
+ingest_files empty
+ingest_files dense
+# Warm both sides' caches and plans with the first chunk's worth? No: every database ingests
+# the same blocks once, so the early pair and the no-index pair get copies of their own.
+[ "${PROFILE:-0}" = 1 ] && q late "SELECT pg_stat_statements_reset()" >/dev/null
+read -r LATE_PLAIN LATE_EXT < <(ingest_pair late_plain late empty)
+profile late "trigger path, empty blocks"
+read -r LATE_DPLAIN LATE_DEXT < <(ingest_pair late_plain late dense)
+profile late "trigger path, dense blocks"
+read -r EARLY_PLAIN EARLY_EXT < <(ingest_pair early_plain early empty)
+read -r NOIDX_PLAIN NOIDX_EXT < <(ingest_pair noidx_plain noidx empty)
+for db in late early noidx; do
+  want=$(( $(q "$db" "SELECT count(*) FROM starknet_blocks WHERE status = 'MINED'") ))
+  got="$(q "$db" 'SELECT count(*) FROM event_processor.applied_blocks')"
+  [ "$got" = "$want" ] || { echo "bench-chain: $db applied $got of $want blocks" >&2; exit 1; }
+done
+DENSE_EVENTS="$(wc -l < "$CHAIN/dense-events.tsv")"
+
+# ---------------------------------------------------------------------------------------------
+log "results ($(nproc) cores, $(date -u +%F), PostgreSQL $(as_pg "$PG_BIN/postgres" --version | awk '{print $3}'), $(( $(date +%s) - ${START_ALL%.*} )) s in all)"
+ratio() { printf '%.2f' "$(calc "$1 / $2")"; }
+us() { printf '%.0f' "$(calc "1e6 * ($1) / $2")"; }
+verdict() { awk "BEGIN { exit !($1) }" && echo met || echo MISSED; }
+CATCHUP_BPS="$(calc "$CHAIN_BLOCKS / $CATCHUP_WALL")"
+FLAT="$(calc "$AT_END / $AT_1K")"
+cat <<EOF
+
+chain: $CHAIN_BLOCKS blocks, $HISTORY_EVENTS events in $NONEMPTY of them ($(printf '%.2f' "$(calc "100 * $NONEMPTY / $CHAIN_BLOCKS")") %), $VAULTS vaults x $LPS LPs (seed $SEED, gap $GAP)
+
+1. catch-up (process_pending($BATCH), $BATCHES transactions)
+   time                    $(printf '%8.2f' "$CATCHUP_WALL") s wall
+   throughput              $(printf '%8.0f' "$CATCHUP_BPS") blocks/s, $(printf '%.0f' "$(calc "$HISTORY_EVENTS / $CATCHUP_WALL")") events/s     target >= 20,000 blocks/s: $(verdict "$CATCHUP_BPS >= 20000")
+   cost per block          $AT_1K µs at 1k applied, $AT_100K µs at 100k, $AT_END µs at $CHAIN_BLOCKS
+   after the chain / 1k    $(printf '%8.2f' "$FLAT") x                    target <= 1.2: $(verdict "$FLAT <= 1.2")
+   peak private memory     $(cat "$DIR/peak-10") kB at 10 %, $(cat "$DIR/peak-50") kB at 50 %, $(cat "$DIR/peak-100") kB at 100 %   target flat: $(verdict "$(cat "$DIR/peak-100") <= 1.2 * $(cat "$DIR/peak-10") + 1024")
+
+2. trigger path, logger transactions (block + events + StartBlock, COMMIT; client wall time)
+                             plain        extension    per block      ratio
+   empty, after the chain  $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$LATE_PLAIN" "$LATE_EXT" "$(us "$LATE_EXT - $LATE_PLAIN" "$INGEST_BLOCKS")" "$(ratio "$LATE_EXT" "$LATE_PLAIN")")   target <= 1.2: $(verdict "$LATE_EXT <= 1.2 * $LATE_PLAIN")
+   empty, after 1k blocks  $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$EARLY_PLAIN" "$EARLY_EXT" "$(us "$EARLY_EXT - $EARLY_PLAIN" "$INGEST_BLOCKS")" "$(ratio "$EARLY_EXT" "$EARLY_PLAIN")")   target <= 1.2: $(verdict "$EARLY_EXT <= 1.2 * $EARLY_PLAIN")
+   empty, no logger index  $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$NOIDX_PLAIN" "$NOIDX_EXT" "$(us "$NOIDX_EXT - $NOIDX_PLAIN" "$INGEST_BLOCKS")" "$(ratio "$NOIDX_EXT" "$NOIDX_PLAIN")")   target <= 1.2: $(verdict "$NOIDX_EXT <= 1.2 * $NOIDX_PLAIN")
+   dense, after the chain  $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$LATE_DPLAIN" "$LATE_DEXT" "$(us "$LATE_DEXT - $LATE_DPLAIN" "$DENSE_BLOCKS")" "$(ratio "$LATE_DEXT" "$LATE_DPLAIN")")   ($DENSE_EVENTS events; dense blocks: issue "Dense blocks")
+
+3. worker reaction latency: not measured here yet (issue "The background worker reacts to the block insert at COMMIT")
+EOF

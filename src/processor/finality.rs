@@ -1,0 +1,70 @@
+//! Where no reorg can reach: blocks deeper than `finality_depth` below the newest indexed
+//! block are applied without a journal (a catch-up of old history writes no before-images), and the
+//! journals of applied blocks that sink that deep are pruned. The prune covers only the heights
+//! above a watermark kept in the ledger (`applied_blocks.pruned_through`), so its cost does not
+//! grow with the number of blocks pruned before.
+
+use super::{read_text, Processor, ProcessorError};
+use crate::store::{t, Plan};
+
+/// Whether block `number` is final: deeper than `depth` below the newest indexed height.
+pub fn is_final(number: u64, newest_indexed: Option<u64>, depth: u64) -> bool {
+    newest_indexed.is_some_and(|newest| number.saturating_add(depth) < newest)
+}
+
+/// The watermark after applying a block at `number`: every height up to it has been pruned.
+pub fn watermark_after(number: u64, previous: Option<u64>, depth: u64) -> Option<u64> {
+    let reached = number.checked_sub(depth);
+    match (previous, reached) {
+        (Some(p), Some(r)) => Some(p.max(r)),
+        (p, r) => p.or(r),
+    }
+}
+
+impl Processor<'_, '_> {
+    /// Prunes the journals of applied blocks in (`previous`, `through`]: the heights that sank
+    /// below the finality depth since the watermark `previous` (None: never pruned). Returns
+    /// how many blocks it pruned.
+    pub(super) fn prune_range(
+        &mut self,
+        previous: Option<u64>,
+        through: Option<u64>,
+    ) -> Result<usize, ProcessorError> {
+        let Some(through) = through else {
+            return Ok(0);
+        };
+        if previous.is_some_and(|p| p >= through) {
+            return Ok(0);
+        }
+        let low = previous.map_or("-1".to_string(), |p| p.to_string());
+        let pruned = self
+            .db()
+            .rows(Plan::PruneRange, vec![Some(low), t(through)], read_text)?;
+        if !pruned.is_empty() {
+            self.db().execute(
+                Plan::DeleteJournals,
+                vec![pgrx::datum::DatumWithOid::from(pruned.clone())],
+            )?;
+        }
+        let count = pruned.len();
+        // A block of this batch pruned already: its journal, written at the flush, would stay.
+        self.final_blocks.extend(pruned);
+        Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finality_and_watermark_boundaries() {
+        assert!(is_final(99, Some(2100), 2000));
+        assert!(!is_final(100, Some(2100), 2000));
+        assert!(!is_final(100, None, 2000));
+        assert_eq!(watermark_after(2100, Some(99), 2000), Some(100));
+        assert_eq!(watermark_after(2100, Some(150), 2000), Some(150));
+        assert_eq!(watermark_after(10, None, 2000), None);
+        assert_eq!(watermark_after(10, Some(3), 2000), Some(3));
+    }
+}
