@@ -7,7 +7,9 @@
 #
 #  1. catch-up: the history bulk-loaded with the extension idle (installed late, or the worker
 #     down), then process_pending(BATCH) until it is applied, one transaction per batch: blocks/s,
-#     events/s, and the cost per block at 1k, 100k and 1M applied blocks (5 batches each).
+#     events/s, and the cost per block at 1k, 100k and 1M applied blocks (5 batches each);
+#     flatness on like blocks: INGEST_BLOCKS more empty blocks caught up after the history and
+#     after its first 1,000 blocks.
 #  2. the trigger path's overhead per indexer transaction, the logger's way (the block row, its
 #     events, a StartBlock driver event, COMMIT), over the same transactions in a database
 #     without the extension. Measured after the whole history (late) and after 1,000 blocks
@@ -45,16 +47,18 @@ START_ALL="$(now)"
 CHAIN="$DIR/chain"
 log "generating the chain: $CHAIN_BLOCKS blocks (about 1 in $GAP with events), $VAULTS vaults x $LPS LPs, then $INGEST_BLOCKS empty and $DENSE_BLOCKS dense blocks"
 "${CARGO_TARGET_DIR:-$CRATE_DIR/target}/release/synth-chain" sparse "$CHAIN" "$CHAIN_BLOCKS" "$SEED" "$VAULTS" "$LPS" \
-  "$BIDDERS" "$GAP" 8 "$INGEST_BLOCKS" "$DENSE_BLOCKS"
+  "$BIDDERS" "$GAP" 8 $((2 * INGEST_BLOCKS)) "$DENSE_BLOCKS"
 FIRST="$(head -1 "$CHAIN/blocks.tsv" | cut -f1)"
-EMPTY_FROM=$((FIRST + CHAIN_BLOCKS)) DENSE_FROM=$((FIRST + CHAIN_BLOCKS + INGEST_BLOCKS))
+PROBE_FROM=$((FIRST + CHAIN_BLOCKS)) EMPTY_FROM=$((FIRST + CHAIN_BLOCKS + INGEST_BLOCKS))
+DENSE_FROM=$((EMPTY_FROM + INGEST_BLOCKS))
 EARLY=1000
 # Segments by block number: history (all, or the first EARLY), then the two ingest segments.
 split_chain() { # name first_excluded last_excluded
   awk -F'\t' -v lo="$2" -v hi="$3" '$1 >= lo && $1 < hi' "$CHAIN/blocks.tsv" > "$CHAIN/$1-blocks.tsv"
   awk -F'\t' -v lo="$2" -v hi="$3" '$2 >= lo && $2 < hi' "$CHAIN/events.tsv" > "$CHAIN/$1-events.tsv"
 }
-split_chain history "$FIRST" "$EMPTY_FROM"
+split_chain history "$FIRST" "$PROBE_FROM"
+split_chain probe "$PROBE_FROM" "$EMPTY_FROM"
 split_chain early "$FIRST" $((FIRST + EARLY))
 split_chain empty "$EMPTY_FROM" "$DENSE_FROM"
 split_chain dense "$DENSE_FROM" $((DENSE_FROM + DENSE_BLOCKS))
@@ -159,6 +163,22 @@ per_block_at() { # at
 AT_1K="$(per_block_at 1001)"
 AT_100K="$( [ "$CHAIN_BLOCKS" -ge 100000 ] && per_block_at 100000 || echo -)"
 AT_END="$(per_block_at "$CHAIN_BLOCKS")"
+# Flatness on like blocks: the same INGEST_BLOCKS empty blocks caught up after the history
+# (late) and after its first 1,000 blocks (early), server time per block.
+probe() { # db
+  "${SQL[@]}" -d "$1" -o /dev/null <<SQL
+SET session_replication_role = replica;
+\\copy starknet_blocks FROM '$CHAIN/probe-blocks.tsv'
+RESET session_replication_role;
+ANALYZE starknet_blocks;
+TRUNCATE bench.timing;
+SQL
+  { echo "SET client_min_messages = error;"
+    for _ in $(seq $(( (INGEST_BLOCKS + BATCH - 1) / BATCH ))); do echo "SELECT bench.catch_up($BATCH);"; done; } > "$DIR/probe.sql"
+  "${SQL[@]}" -d "$1" -At -o /dev/null -f "$DIR/probe.sql"
+  q "$1" "SELECT round((1e6 * sum(seconds) / sum(blocks))::numeric, 2) FROM bench.timing"
+}
+PROBE_LATE="$(probe late)"
 
 # ---------------------------------------------------------------------------------------------
 log "2. trigger path: $INGEST_BLOCKS empty and $DENSE_BLOCKS dense logger transactions, plain vs extension"
@@ -166,6 +186,7 @@ make_db late_plain plain idx history
 make_db early ext idx early
 catch_up_functions early
 q early "SELECT bench.catch_up(100000)" >/dev/null
+PROBE_EARLY="$(probe early)"
 make_db early_plain plain idx early
 make_db noidx ext noidx early
 catch_up_functions noidx
@@ -195,7 +216,7 @@ ratio() { printf '%.2f' "$(calc "$1 / $2")"; }
 us() { printf '%.0f' "$(calc "1e6 * ($1) / $2")"; }
 verdict() { awk "BEGIN { exit !($1) }" && echo met || echo MISSED; }
 CATCHUP_BPS="$(calc "$CHAIN_BLOCKS / $CATCHUP_WALL")"
-FLAT="$(calc "$AT_END / $AT_1K")"
+FLAT="$(calc "$PROBE_LATE / $PROBE_EARLY")"
 cat <<EOF
 
 chain: $CHAIN_BLOCKS blocks, $HISTORY_EVENTS events in $NONEMPTY of them ($(printf '%.2f' "$(calc "100 * $NONEMPTY / $CHAIN_BLOCKS")") %), $VAULTS vaults x $LPS LPs (seed $SEED, gap $GAP)
@@ -203,7 +224,8 @@ chain: $CHAIN_BLOCKS blocks, $HISTORY_EVENTS events in $NONEMPTY of them ($(prin
 1. catch-up (process_pending($BATCH), $BATCHES transactions)
    time                    $(printf '%8.2f' "$CATCHUP_WALL") s wall
    throughput              $(printf '%8.0f' "$CATCHUP_BPS") blocks/s, $(printf '%.0f' "$(calc "$HISTORY_EVENTS / $CATCHUP_WALL")") events/s     target >= 20,000 blocks/s: $(verdict "$CATCHUP_BPS >= 20000")
-   cost per block          $AT_1K µs at 1k applied, $AT_100K µs at 100k, $AT_END µs at $CHAIN_BLOCKS
+   cost per block          $AT_1K µs at 1k applied, $AT_100K µs at 100k, $AT_END µs at $CHAIN_BLOCKS (batches of the history: their events vary)
+   empty blocks            $PROBE_EARLY µs per block after 1k applied, $PROBE_LATE µs after $CHAIN_BLOCKS ($INGEST_BLOCKS like blocks each)
    after the chain / 1k    $(printf '%8.2f' "$FLAT") x                    target <= 1.2: $(verdict "$FLAT <= 1.2")
    peak private memory     $(cat "$DIR/peak-10") kB at 10 %, $(cat "$DIR/peak-50") kB at 50 %, $(cat "$DIR/peak-100") kB at 100 %   target flat: $(verdict "$(cat "$DIR/peak-100") <= 1.2 * $(cat "$DIR/peak-10") + 1024")
 

@@ -150,40 +150,46 @@ pub fn process_block_from_trigger(block_hash: &str) {
     if !settings::TRIGGER_ENABLED.get() {
         return;
     }
-    let halt =
-        with_processor(|p| p.halt()).unwrap_or_else(|e| raise(e, "process_block_from_trigger"));
-    if let Some(halt) = halt {
-        pgrx::notice!(
-            "event_processor: block {block_hash} waits: processing is halted at {halt} \
-             (see event_processor.failed_blocks; retry_block() or skip_block() resumes)"
-        );
-        return;
-    }
+    // The halt is read by the same processor call that applies the block: one GUC nest level
+    // and one SPI connection per block.
+    let step = |p: &mut Processor| match p.halt()? {
+        Some(halt) => Ok(TriggerStep::Halted(halt.to_string())),
+        None => p
+            .process_block_after_pending(block_hash)
+            .map(TriggerStep::Applied),
+    };
     let outcome = match settings::FAILURE_POLICY.get() {
-        FailurePolicy::Raise => with_processor(|p| p.process_block_after_pending(block_hash)),
-        FailurePolicy::Defer => {
-            match super::failure::deferring(block_hash, "trigger", |p| {
-                p.process_block_after_pending(block_hash)
-            }) {
-                Ok(outcome) => Ok(outcome),
-                // Reverted later in the same transaction: nothing to apply, nothing failed.
-                Err(deferred)
-                    if matches!(deferred.error, Some(ProcessorError::Reverted { .. })) =>
-                {
-                    return
-                }
-                Err(deferred) => return super::failure::halt_at(&deferred.failure),
+        FailurePolicy::Raise => with_processor(step),
+        FailurePolicy::Defer => match super::failure::deferring(block_hash, "trigger", step) {
+            Ok(outcome) => Ok(outcome),
+            // Reverted later in the same transaction: nothing to apply, nothing failed.
+            Err(deferred) if matches!(deferred.error, Some(ProcessorError::Reverted { .. })) => {
+                return
             }
-        }
+            Err(deferred) => return super::failure::halt_at(&deferred.failure),
+        },
     };
     match outcome {
+        Ok(TriggerStep::Halted(halt)) => pgrx::notice!(
+            "event_processor: block {block_hash} waits: processing is halted at {halt} \
+             (see event_processor.failed_blocks; retry_block() or skip_block() resumes)"
+        ),
         // Reverted later in the same transaction: nothing to apply.
         Err(ProcessorError::Reverted { .. }) => {}
-        Ok(o) if o.already_applied => {}
-        other => {
-            finish_block(other, "process_block_from_trigger");
+        Ok(TriggerStep::Applied(o)) if o.already_applied => {}
+        Ok(TriggerStep::Applied(o)) => {
+            finish_block(Ok(o), "process_block_from_trigger");
+        }
+        Err(e) => {
+            finish_block(Err(e), "process_block_from_trigger");
         }
     }
+}
+
+/// What the trigger path did with a block: waited behind the halt, or applied it.
+enum TriggerStep {
+    Halted(String),
+    Applied(BlockOutcome),
 }
 
 /// Processes the oldest unprocessed driver event in the current transaction; returns what it

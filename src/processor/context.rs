@@ -20,6 +20,8 @@ pub struct BlockContext {
     pub newest_applied: Option<(u64, Option<u64>)>,
     /// The newest height in `starknet_blocks`: blocks `finality_depth` below it are final.
     pub newest_indexed: Option<u64>,
+    /// Whether `events` holds any row of the block (an empty block needs no events query).
+    pub has_events: bool,
 }
 
 fn opt_block(c: &mut Columns) -> StoreResult<Option<BlockRow>> {
@@ -65,5 +67,6 @@ pub fn read_block_context(c: &mut Columns) -> StoreResult<BlockContext> {
         parent_applied,
         newest_applied: newest_applied.map(|n| (n, watermark)),
         newest_indexed: opt_height(c)?,
+        has_events: c.boolean()?,
     })
 }

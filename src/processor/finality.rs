@@ -4,7 +4,7 @@
 //! above a watermark kept in the ledger (`applied_blocks.pruned_through`), so its cost does not
 //! grow with the number of blocks pruned before.
 
-use super::{read_text, Processor, ProcessorError};
+use super::{Processor, ProcessorError};
 use crate::store::{t, Plan};
 
 /// Whether block `number` is final: deeper than `depth` below the newest indexed height.
@@ -24,22 +24,23 @@ pub fn watermark_after(number: u64, previous: Option<u64>, depth: u64) -> Option
 impl Processor<'_, '_> {
     /// Prunes the journals of applied blocks in (`previous`, `through`]: the heights that sank
     /// below the finality depth since the watermark `previous` (None: never pruned). Returns
-    /// how many blocks it pruned.
+    /// how many of them had a journal.
     pub(super) fn prune_range(
         &mut self,
         previous: Option<u64>,
         through: Option<u64>,
     ) -> Result<usize, ProcessorError> {
-        let Some(through) = through else {
+        let Some((low, high)) = prune_bounds(previous, through) else {
             return Ok(0);
         };
-        if previous.is_some_and(|p| p >= through) {
-            return Ok(0);
-        }
-        let low = previous.map_or("-1".to_string(), |p| p.to_string());
         let pruned = self
             .db()
-            .rows(Plan::PruneRange, vec![Some(low), t(through)], read_text)?;
+            .rows(Plan::PruneRange, vec![low, high], |c| c.opt_text())?;
+        self.delete_journals(pruned.into_iter().flatten().collect())
+    }
+
+    /// Deletes the journals of blocks just marked pruned (those that had events).
+    pub(super) fn delete_journals(&mut self, pruned: Vec<String>) -> Result<usize, ProcessorError> {
         if !pruned.is_empty() {
             self.db().execute(
                 Plan::DeleteJournals,
@@ -51,6 +52,19 @@ impl Processor<'_, '_> {
         self.final_blocks.extend(pruned);
         Ok(count)
     }
+}
+
+/// The (low, high] range of heights to prune as text arguments, or None when it is empty.
+pub fn prune_bounds(
+    previous: Option<u64>,
+    through: Option<u64>,
+) -> Option<(Option<String>, Option<String>)> {
+    let through = through?;
+    if previous.is_some_and(|p| p >= through) {
+        return None;
+    }
+    let low = previous.map_or("-1".to_string(), |p| p.to_string());
+    Some((Some(low), t(through)))
 }
 
 #[cfg(test)]

@@ -416,17 +416,20 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         }
         check_chain_order(number, &hash, parent_hash.is_some(), &ctx)?;
 
-        let plan = if self.has_from_address()? {
-            Plan::EventsOfBlockWithFrom
-        } else {
-            Plan::EventsOfBlock
-        };
-        let rows = checked_rows(self.db().rows(
-            plan,
-            vec![Some(hash.clone()), Some(number.to_string())],
-            read_event,
-        )?)?;
-        outcome.report = apply_rows(&mut self.store, rows, self.settings)?;
+        // The block row's EXISTS probe says whether there are events (L8 blocks: look).
+        if ctx.has_events || ctx.block.is_none() {
+            let plan = if self.has_from_address()? {
+                Plan::EventsOfBlockWithFrom
+            } else {
+                Plan::EventsOfBlock
+            };
+            let rows = checked_rows(self.db().rows(
+                plan,
+                vec![Some(hash.clone()), Some(number.to_string())],
+                read_event,
+            )?)?;
+            outcome.report = apply_rows(&mut self.store, rows, self.settings)?;
+        }
         let depth = crate::settings::finality_depth();
         let is_final = finality::is_final(number, ctx.newest_indexed, depth);
         if is_final {
@@ -434,19 +437,26 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         }
         let previous = ctx.newest_applied.and_then(|(_, w)| w);
         let watermark = finality::watermark_after(number, previous, depth);
-        self.db().rows(
-            Plan::RecordBlock,
-            vec![
-                Some(hash),
-                Some(number.to_string()),
-                parent_hash,
-                Some((outcome.report.applied + outcome.report.skipped).to_string()),
-                t(is_final),
-                watermark.map(|w| w.to_string()),
-            ],
-            |_| Ok(()),
-        )?;
-        self.prune_range(previous, watermark)?;
+        let mut record = vec![
+            Some(hash),
+            Some(number.to_string()),
+            parent_hash,
+            Some((outcome.report.applied + outcome.report.skipped).to_string()),
+            t(is_final),
+            watermark.map(|w| w.to_string()),
+        ];
+        match finality::prune_bounds(previous, watermark) {
+            Some((low, high)) => {
+                record.extend([low, high]);
+                let pruned = self
+                    .db()
+                    .rows(Plan::RecordBlockAndPrune, record, read_text)?;
+                self.delete_journals(pruned)?;
+            }
+            None => {
+                self.db().rows(Plan::RecordBlock, record, |_| Ok(()))?;
+            }
+        }
         Ok(outcome)
     }
 

@@ -141,6 +141,16 @@ plans! {
     RecordBlock: [T, T, T, T, T, T] => "INSERT INTO event_processor.applied_blocks \
          (block_hash, block_number, parent_hash, event_count, journal_pruned, pruned_through) \
          VALUES ($1, $2::numeric, $3, $4::integer, $5::boolean, $6::numeric)".into();
+    // RecordBlock and PruneRange ($7, $8] in one statement (a data-modifying CTE always runs).
+    // The prune returns only blocks that had events (the others have no journal to delete).
+    RecordBlockAndPrune: [T, T, T, T, T, T, T, T] => "WITH pruned AS ( \
+           UPDATE event_processor.applied_blocks SET journal_pruned = true \
+            WHERE NOT journal_pruned AND block_number > $7::numeric AND block_number <= $8::numeric \
+           RETURNING block_hash, event_count), \
+         recorded AS (INSERT INTO event_processor.applied_blocks \
+           (block_hash, block_number, parent_hash, event_count, journal_pruned, pruned_through) \
+           VALUES ($1, $2::numeric, $3, $4::integer, $5::boolean, $6::numeric) RETURNING 1) \
+         SELECT block_hash::text FROM pruned WHERE event_count > 0".into();
     // A run of empty blocks (process_pending): one statement for the run.
     RecordEmptyBlocks: [A, A, A, A, A] => "INSERT INTO event_processor.applied_blocks \
          (block_hash, block_number, parent_hash, event_count, journal_pruned, pruned_through) \
@@ -148,8 +158,8 @@ plans! {
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(h, n, p, f, w)".into();
     // What applying block $1 needs to know, in one statement (processor/context.rs): its row,
     // whether it or another block at its height is applied, its parent's row and whether that
-    // is applied, the newest applied block with its prune watermark, and the newest indexed
-    // height (finality).
+    // is applied, the newest applied block with its prune watermark, the newest indexed
+    // height (finality), and whether it has events at all.
     BlockContext: [T] => "SELECT b.block_number::text, b.block_hash::text, b.parent_hash::text, b.status::text, \
            (SELECT a.block_hash::text FROM event_processor.applied_blocks a WHERE a.block_hash = k.hash), \
            (SELECT a.block_hash::text FROM event_processor.applied_blocks a \
@@ -157,7 +167,9 @@ plans! {
            p.block_number::text, p.block_hash::text, p.parent_hash::text, p.status::text, \
            (SELECT a.block_hash::text FROM event_processor.applied_blocks a WHERE a.block_hash = p.block_hash), \
            n.block_number::text, n.pruned_through::text, \
-           (SELECT max(s.block_number) FROM public.starknet_blocks s)::text \
+           (SELECT max(s.block_number) FROM public.starknet_blocks s)::text, \
+           EXISTS (SELECT 1 FROM public.events e \
+                   WHERE e.block_number = b.block_number AND e.block_hash = k.hash) \
          FROM (SELECT $1::text AS hash) k \
          LEFT JOIN LATERAL (SELECT * FROM public.starknet_blocks s WHERE s.block_hash = k.hash LIMIT 1) b ON true \
          LEFT JOIN LATERAL (SELECT * FROM public.starknet_blocks s WHERE s.block_hash = b.parent_hash LIMIT 1) p ON true \
@@ -197,7 +209,7 @@ plans! {
     // before (dead index entries until VACUUM) are never walked again.
     PruneRange: [T, T] => "UPDATE event_processor.applied_blocks SET journal_pruned = true \
          WHERE NOT journal_pruned AND block_number > $1::numeric AND block_number <= $2::numeric \
-         RETURNING block_hash".into();
+         RETURNING CASE WHEN event_count > 0 THEN block_hash END".into();
     DeleteJournals: [A] => "DELETE FROM event_processor.journal WHERE block_hash = ANY($1::text[])".into();
     // MINED blocks above the newest applied one, in chain order (blocks below it that were
     // never applied are left alone: applying them now would be out of order).
