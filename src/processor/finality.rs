@@ -13,12 +13,21 @@ pub fn is_final(number: u64, newest_indexed: Option<u64>, depth: u64) -> bool {
 }
 
 /// The watermark after applying a block at `number`: every height up to it has been pruned.
+/// The prune runs in steps of `prune_step(depth)` heights, not on every block: a step's
+/// journals live up to that many blocks longer, and most blocks need no prune statement.
 pub fn watermark_after(number: u64, previous: Option<u64>, depth: u64) -> Option<u64> {
-    let reached = number.checked_sub(depth);
-    match (previous, reached) {
-        (Some(p), Some(r)) => Some(p.max(r)),
-        (p, r) => p.or(r),
+    let Some(due) = number.checked_sub(depth) else {
+        return previous;
+    };
+    match previous {
+        Some(p) if due < p.saturating_add(prune_step(depth)) => Some(p),
+        _ => Some(due),
     }
+}
+
+/// How many heights one prune covers: a twentieth of the depth (100 at the default 2000).
+pub fn prune_step(depth: u64) -> u64 {
+    (depth / 20).max(1)
 }
 
 impl Processor<'_, '_> {
@@ -76,9 +85,12 @@ mod tests {
         assert!(is_final(99, Some(2100), 2000));
         assert!(!is_final(100, Some(2100), 2000));
         assert!(!is_final(100, None, 2000));
-        assert_eq!(watermark_after(2100, Some(99), 2000), Some(100));
-        assert_eq!(watermark_after(2100, Some(150), 2000), Some(150));
+        // Pruned in steps of 100 heights at the default depth, of 1 at depth 1.
+        assert_eq!(watermark_after(2198, Some(99), 2000), Some(99));
+        assert_eq!(watermark_after(2199, Some(99), 2000), Some(199));
+        assert_eq!(watermark_after(2100, None, 2000), Some(100));
         assert_eq!(watermark_after(10, None, 2000), None);
         assert_eq!(watermark_after(10, Some(3), 2000), Some(3));
+        assert_eq!(watermark_after(5, Some(2), 1), Some(4));
     }
 }
