@@ -14,7 +14,8 @@
 #     events, a StartBlock driver event, COMMIT), over the same transactions in a database
 #     without the extension. Measured after the whole history (late) and after 1,000 blocks
 #     (early), for empty blocks and for blocks with events, and on empty blocks without the
-#     logger's indexes on events (the extension adds the one it needs). Plain and extension
+#     logger's indexes on events (the extension adds the one it needs), and with the trigger
+#     path off (the worker deployment). Plain and extension
 #     chunks alternate, so that machine noise hits both.
 #  3. peak private memory of the catch-up backend (VmHWM minus RssShmem) after 10 %, 50 % and
 #     100 % of the chain: flat means no growth with the chain.
@@ -196,6 +197,10 @@ make_db noidx ext noidx early
 catch_up_functions noidx
 q noidx "SELECT bench.catch_up(100000)" >/dev/null
 make_db noidx_plain plain noidx early
+# The worker deployment: the trigger path off, the block left for the worker.
+make_db off ext idx early
+q off "ALTER DATABASE off SET event_processor.trigger_enabled = off" >/dev/null
+make_db off_plain plain idx early
 ingest_files empty
 ingest_files dense
 # Warm both sides' caches and plans with the first chunk's worth? No: every database ingests
@@ -207,6 +212,7 @@ read -r LATE_DPLAIN LATE_DEXT < <(ingest_pair late_plain late dense)
 profile late "trigger path, dense blocks"
 read -r EARLY_PLAIN EARLY_EXT < <(ingest_pair early_plain early empty)
 read -r NOIDX_PLAIN NOIDX_EXT < <(ingest_pair noidx_plain noidx empty)
+read -r OFF_PLAIN OFF_EXT < <(ingest_pair off_plain off empty)
 for db in late early noidx; do
   want=$(( $(q "$db" "SELECT count(*) FROM starknet_blocks WHERE status = 'MINED'") ))
   got="$(q "$db" 'SELECT count(*) FROM event_processor.applied_blocks')"
@@ -237,6 +243,7 @@ chain: $CHAIN_BLOCKS blocks, $HISTORY_EVENTS events in $NONEMPTY of them ($(prin
                              plain        extension    per block      ratio
    empty, after the chain  $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$LATE_PLAIN" "$LATE_EXT" "$(us "$LATE_EXT - $LATE_PLAIN" "$INGEST_BLOCKS")" "$(ratio "$LATE_EXT" "$LATE_PLAIN")")   target <= 1.2: $(verdict "$LATE_EXT <= 1.2 * $LATE_PLAIN")
    empty, after 1k blocks  $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$EARLY_PLAIN" "$EARLY_EXT" "$(us "$EARLY_EXT - $EARLY_PLAIN" "$INGEST_BLOCKS")" "$(ratio "$EARLY_EXT" "$EARLY_PLAIN")")   target <= 1.2: $(verdict "$EARLY_EXT <= 1.2 * $EARLY_PLAIN")
+   empty, trigger path off $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$OFF_PLAIN" "$OFF_EXT" "$(us "$OFF_EXT - $OFF_PLAIN" "$INGEST_BLOCKS")" "$(ratio "$OFF_EXT" "$OFF_PLAIN")")   (the worker deployment: blocks left pending)
    empty, no logger index  $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$NOIDX_PLAIN" "$NOIDX_EXT" "$(us "$NOIDX_EXT - $NOIDX_PLAIN" "$INGEST_BLOCKS")" "$(ratio "$NOIDX_EXT" "$NOIDX_PLAIN")")   target <= 1.2: $(verdict "$NOIDX_EXT <= 1.2 * $NOIDX_PLAIN")
    dense, after the chain  $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$LATE_DPLAIN" "$LATE_DEXT" "$(us "$LATE_DEXT - $LATE_DPLAIN" "$DENSE_BLOCKS")" "$(ratio "$LATE_DEXT" "$LATE_DPLAIN")")   ($DENSE_EVENTS events; dense blocks: issue "Dense blocks")
 

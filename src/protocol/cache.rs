@@ -471,9 +471,26 @@ impl<S: Source> Source for CachedStore<S> {
         self.ensure_round(address)?;
         self.batch.memory.round(address)
     }
+    /// One round by its id: never the vault's whole history of rounds, which grows with the
+    /// chain (a round every few hours, forever).
     fn round_by_id(&mut self, vault: &str, round_id: u64) -> StoreResult<Option<OptionRound>> {
-        self.ensure_rounds_of_vault(vault)?;
-        self.batch.memory.round_by_id(vault, round_id)
+        if let Some(round) = self.batch.memory.round_by_id(vault, round_id)? {
+            return Ok(Some(round));
+        }
+        if self
+            .batch
+            .scopes
+            .contains(&(Table::Rounds, vault.to_string()))
+        {
+            return Ok(None);
+        }
+        match self.source.round_by_id(vault, round_id)? {
+            Some(round) => {
+                self.loaded(row_key(Table::Rounds, &[&round.address]), round, put_round);
+                self.batch.memory.round_by_id(vault, round_id)
+            }
+            None => Ok(None),
+        }
     }
     fn rounds_of_vault(&mut self, vault: &str) -> StoreResult<Vec<OptionRound>> {
         self.ensure_rounds_of_vault(vault)?;
