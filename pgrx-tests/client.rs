@@ -325,6 +325,24 @@ pub fn insert_block_tx(
     tx.commit()
 }
 
+/// A generated block as the indexer writes it: its events, then its MINED row, one transaction.
+pub fn insert_synth_block_tx(db: &mut Client, block: &crate::synth::SynthBlock) {
+    let mut tx = db.transaction().unwrap();
+    for e in &block.events {
+        tx.execute(
+            "INSERT INTO events VALUES ($1, $2::text::numeric, $3, $4, $5, $6::text[], $7::text[], $8, $9)",
+            &[&e.event_nonce, &e.block_number.to_string(), &e.block_hash, &e.vault_address, &e.event_name, &e.keys, &e.data, &e.transaction_hash, &e.from_address],
+        )
+        .unwrap();
+    }
+    tx.execute(
+        "INSERT INTO starknet_blocks VALUES ($1::text::numeric, $2, $3, $4::text::numeric, 'MINED')",
+        &[&block.number.to_string(), &block.hash, &block.parent_hash, &block.timestamp.to_string()],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+}
+
 #[test]
 fn indexer_transactions_commit_the_state_with_the_chain() {
     let mut db = fresh_database("ep_indexer_tx");

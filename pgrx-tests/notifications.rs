@@ -4,7 +4,7 @@
 //! rebuild() and both values of `event_processor.bids_payload`; the worker path is in
 //! worker.rs (the worker serves one database of its own).
 
-use super::client::{connect, fresh_database};
+use super::client::{connect, fresh_database, insert_synth_block_tx as insert_block};
 use crate::synth::backend::{self, Payload, CHANNELS};
 use crate::synth::{ChainConfig, RoundAddressing, Simulator, SynthBlock};
 use postgres::fallible_iterator::FallibleIterator;
@@ -130,23 +130,6 @@ pub fn last_payloads_equal_the_rows(
         }
     }
     compared
-}
-
-fn insert_block(db: &mut Client, block: &SynthBlock) {
-    let mut tx = db.transaction().unwrap();
-    for e in &block.events {
-        tx.execute(
-            "INSERT INTO events VALUES ($1, $2::text::numeric, $3, $4, $5, $6::text[], $7::text[], $8, $9)",
-            &[&e.event_nonce, &e.block_number.to_string(), &e.block_hash, &e.vault_address, &e.event_name, &e.keys, &e.data, &e.transaction_hash, &e.from_address],
-        )
-        .unwrap();
-    }
-    tx.execute(
-        "INSERT INTO starknet_blocks VALUES ($1::text::numeric, $2, $3, $4::text::numeric, 'MINED')",
-        &[&block.number.to_string(), &block.hash, &block.parent_hash, &block.timestamp.to_string()],
-    )
-    .unwrap();
-    tx.commit().unwrap();
 }
 
 /// A history with every event kind the contracts emit for the state.

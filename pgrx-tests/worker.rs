@@ -1,31 +1,16 @@
 //! The background worker, preloaded in the test cluster and serving database `ep_worker`
 //! (see `pg_test::postgresql_conf_options`). Committed data only: plain #[test]s over libpq.
 
-use super::client::{client_dump, connect, count, fresh_database};
+use super::client::{
+    client_dump, connect, count, fresh_database, insert_synth_block_tx as insert_block,
+};
 use super::notifications::{
     check_all, drain, last_payloads_equal_the_rows, listen_all, shapes, EVERY_SHAPE,
 };
 use crate::protocol::{apply_rows, MemoryStore, Settings};
-use crate::synth::{ChainConfig, RoundAddressing, Simulator, SynthBlock};
+use crate::synth::{ChainConfig, RoundAddressing, Simulator};
 use postgres::Client;
 use std::time::{Duration, Instant};
-
-fn insert_block(db: &mut Client, block: &SynthBlock) {
-    let mut tx = db.transaction().unwrap();
-    for e in &block.events {
-        tx.execute(
-            "INSERT INTO events VALUES ($1, $2::text::numeric, $3, $4, $5, $6::text[], $7::text[], $8, $9)",
-            &[&e.event_nonce, &e.block_number.to_string(), &e.block_hash, &e.vault_address, &e.event_name, &e.keys, &e.data, &e.transaction_hash, &e.from_address],
-        )
-        .unwrap();
-    }
-    tx.execute(
-        "INSERT INTO starknet_blocks VALUES ($1::text::numeric, $2, $3, $4::text::numeric, 'MINED')",
-        &[&block.number.to_string(), &block.hash, &block.parent_hash, &block.timestamp.to_string()],
-    )
-    .unwrap();
-    tx.commit().unwrap();
-}
 
 /// status(): (blocks behind, newest applied block, worker pid, state, last error).
 fn status(db: &mut Client) -> (i64, Option<String>, Option<i32>, String, Option<String>) {

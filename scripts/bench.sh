@@ -35,16 +35,10 @@ install_extension --release
 # A production-like buffer cache: with the default 128 MB the history table's index (over a
 # million rows by the end) no longer fits and every probe reads through the kernel.
 EXTRA_CONF="shared_buffers = '${SHARED_BUFFERS:-2GB}'"
-if [ "${PROFILE:-0}" = 1 ]; then
-  EXTRA_CONF="$EXTRA_CONF
-shared_preload_libraries = 'pg_stat_statements'
-pg_stat_statements.track = all"
-fi
+EXTRA_CONF="$EXTRA_CONF
+$(profile_conf)"
 start_cluster
-SQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U "$PG_USER")
-q() { "${SQL[@]}" -d "$1" -Atc "$2"; }
-now() { date +%s.%N; }
-calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+bench_helpers
 START_ALL="$(now)"
 
 (cd "$CRATE_DIR" && cargo build --quiet --release --bin synth-chain)

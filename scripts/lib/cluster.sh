@@ -58,3 +58,17 @@ stop_cluster() {
   as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null 2>&1 || true
   $SUDO rm -rf "$DIR"
 }
+
+# For the benchmarks, after start_cluster: psql on any database of the cluster ("${SQL[@]}" -d
+# db), one value of a query (q db sql), the time (now), arithmetic (calc expr).
+bench_helpers() {
+  SQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U "$PG_USER")
+}
+q() { "${SQL[@]}" -d "$1" -Atc "$2"; }
+now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+# The server settings PROFILE=1 adds: pg_stat_statements, nested statements included.
+profile_conf() {
+  [ "${PROFILE:-0}" = 1 ] && printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n"
+  return 0
+}
