@@ -105,6 +105,8 @@ ingest_files() { # segment
 # the sums, and the median of the chunks' ratios (a slow fsync in one chunk moves it least).
 ingest_pair() { # plain_db ext_db segment
   local tp=0 te=0 t0 f a b ratios=()
+  # The loads left dirty buffers; written out now, not by the checkpointer during the timing.
+  q postgres "CHECKPOINT" >/dev/null
   for f in "$DIR"/ingest-"$3"-*; do
     t0="$(now)"; "${SQL[@]}" -d "$1" -o /dev/null -f "$f"; a="$(calc "$(now) - $t0")"
     t0="$(now)"; "${SQL[@]}" -d "$2" -o /dev/null -f "$f"; b="$(calc "$(now) - $t0")"
