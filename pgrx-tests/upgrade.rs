@@ -111,18 +111,24 @@ fn fresh_install(name: &str) -> Client {
     fresh
 }
 
+/// A new database with release `version` installed from its archived script.
+fn install_release(name: &str, version: &str) -> Client {
+    let mut db = fresh_database(name);
+    db.batch_execute(&format!(
+        "SET client_min_messages = warning;
+         CREATE EXTENSION event_processor VERSION '{version}';
+         SELECT event_processor.create_indexer_tables();"
+    ))
+    .unwrap();
+    assert_eq!(installed_version(&mut db), version);
+    db
+}
+
 #[test]
 fn update_from_0_1_0_equals_a_fresh_install_and_keeps_the_data() {
     let mut fresh = fresh_install("ep_fresh_install");
 
-    let mut db = fresh_database("ep_upgrade");
-    db.batch_execute(
-        "SET client_min_messages = warning;
-         CREATE EXTENSION event_processor VERSION '0.1.0';
-         SELECT event_processor.create_indexer_tables();",
-    )
-    .unwrap();
-    assert_eq!(installed_version(&mut db), "0.1.0");
+    let mut db = install_release("ep_upgrade", "0.1.0");
     // Data as 0.1.0 wrote it: block 10 applied, the vault it created, and that block's journal
     // entry in the 0.1.0 shape (jsonb key object, before NULL: created).
     db.batch_execute(&format!(
@@ -180,14 +186,7 @@ fn update_from_0_1_0_equals_a_fresh_install_and_keeps_the_data() {
 #[test]
 fn update_from_0_2_0_equals_a_fresh_install_and_switches_the_bids_payload() {
     let mut fresh = fresh_install("ep_fresh_install_2");
-    let mut db = fresh_database("ep_upgrade_2");
-    db.batch_execute(
-        "SET client_min_messages = warning;
-         CREATE EXTENSION event_processor VERSION '0.2.0';
-         SELECT event_processor.create_indexer_tables();",
-    )
-    .unwrap();
-    assert_eq!(installed_version(&mut db), "0.2.0");
+    let mut db = install_release("ep_upgrade_2", "0.2.0");
     let vault = r#"{"address": "0x7a11", "eth_address": "0xe7", "unlocked_balance": 0, "locked_balance": 0, "stashed_balance": 0, "current_round": 1, "current_round_address": "0x1a1", "latest_block": 10, "alpha": 5000, "strike_level": 0, "fossil_client_address": "0xf1", "option_round_class_hash": "0xc1", "round_transition_period": 100, "auction_duration": 100, "round_duration": 1000, "deployment_date": 1000}"#;
     db.batch_execute(&format!(
         "SET event_processor.trigger_enabled = off;

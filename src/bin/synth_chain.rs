@@ -62,7 +62,8 @@ fn lp_scaling(args: &[String]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `synth-chain sparse OUT_DIR BLOCKS ...`: `Simulator::sparse`, written as it is generated.
+/// `synth-chain sparse OUT_DIR BLOCKS ...`: `Simulator::sparse_block` and its tails, written as
+/// they are generated.
 fn sparse(args: &[String]) -> std::io::Result<()> {
     let out = std::path::PathBuf::from(
         args.get(2)

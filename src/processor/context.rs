@@ -26,29 +26,17 @@ pub struct BlockContext {
 
 fn opt_block(c: &mut Columns) -> StoreResult<Option<BlockRow>> {
     // All four columns are read either way, so the next field starts in the right place.
-    let number = c.opt_text()?;
+    let number = c.opt_u64()?;
     let rest = (c.opt_text()?, c.opt_text()?, c.opt_text()?);
-    let Some(number) = number else {
-        return Ok(None);
-    };
-    let (Some(hash), Some(parent_hash), Some(status)) = rest else {
+    let (Some(number), (Some(hash), Some(parent_hash), Some(status))) = (number, rest) else {
         return Ok(None);
     };
     Ok(Some(BlockRow {
-        number: parse_height(&number)?,
+        number,
         hash,
         parent_hash,
         status,
     }))
-}
-
-fn parse_height(text: &str) -> StoreResult<u64> {
-    text.parse()
-        .map_err(|_| crate::protocol::StoreError(format!("block height {text:?} is not a u64")))
-}
-
-fn opt_height(c: &mut Columns) -> StoreResult<Option<u64>> {
-    c.opt_text()?.as_deref().map(parse_height).transpose()
 }
 
 pub fn read_block_context(c: &mut Columns) -> StoreResult<BlockContext> {
@@ -57,8 +45,8 @@ pub fn read_block_context(c: &mut Columns) -> StoreResult<BlockContext> {
     let applied_at_height = c.opt_text()?;
     let parent = opt_block(c)?;
     let parent_applied = c.opt_text()?.is_some();
-    let newest_applied = opt_height(c)?;
-    let watermark = opt_height(c)?;
+    let newest_applied = c.opt_u64()?;
+    let watermark = c.opt_u64()?;
     Ok(BlockContext {
         block,
         applied,
@@ -66,7 +54,7 @@ pub fn read_block_context(c: &mut Columns) -> StoreResult<BlockContext> {
         parent,
         parent_applied,
         newest_applied: newest_applied.map(|n| (n, watermark)),
-        newest_indexed: opt_height(c)?,
+        newest_indexed: c.opt_u64()?,
         has_events: c.boolean()?,
     })
 }

@@ -240,9 +240,8 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         let mut batch = BatchOutcome::default();
         let mut i = 0;
         while i < pending.len() {
-            let run = self.empty_run(&pending[i..])?;
-            if run > 1 {
-                self.record_empty_run(&pending[i..i + run])?;
+            if let (run, Some(ctx)) = self.empty_run(&pending[i..])? {
+                self.record_empty_run(&pending[i..i + run], &ctx)?;
                 batch.blocks += run;
                 i += run;
                 continue;
@@ -259,16 +258,24 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         Ok(batch)
     }
 
-    /// How many blocks at the start of `pending` are empty and each the child of the one
-    /// before (the first: of the newest applied block). Those need none of `apply_block`'s
-    /// checks: they are MINED, above every applied block, and in chain order.
-    fn empty_run(&mut self, pending: &[PendingBlock]) -> Result<usize, ProcessorError> {
+    /// The run of empty blocks at the start of `pending` that needs none of `apply_block`'s
+    /// checks (they are MINED, above every applied block, and in chain order): each empty and
+    /// the child of the one before, the first the child of the newest applied block. Returns
+    /// its length (0: no run of two or more) and the first block's context.
+    fn empty_run(
+        &mut self,
+        pending: &[PendingBlock],
+    ) -> Result<(usize, Option<BlockContext>), ProcessorError> {
         if pending.len() < 2 || pending[0].has_events || pending[1].has_events {
-            return Ok(0);
+            return Ok((0, None));
         }
-        let newest = self.one(Plan::NewestAppliedBlock, vec![], read_text)?;
-        if newest.as_deref() != Some(pending[0].parent_hash.as_str()) {
-            return Ok(0);
+        let ctx = self.block_context(&pending[0].hash)?;
+        // One applied block per height: the parent is the newest applied block if both are
+        // at the same height.
+        let parent_is_newest = ctx.parent_applied
+            && ctx.parent.as_ref().map(|p| p.number) == ctx.newest_applied.map(|(n, _)| n);
+        if !parent_is_newest {
+            return Ok((0, None));
         }
         let mut run = 1;
         while run < pending.len()
@@ -277,13 +284,17 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         {
             run += 1;
         }
-        Ok(run)
+        Ok((run, Some(ctx)))
     }
 
     /// Records a run of empty blocks as applied: what `apply_block` does for each, as a set.
-    fn record_empty_run(&mut self, run: &[PendingBlock]) -> Result<(), ProcessorError> {
+    /// `ctx` is the first block's context.
+    fn record_empty_run(
+        &mut self,
+        run: &[PendingBlock],
+        ctx: &BlockContext,
+    ) -> Result<(), ProcessorError> {
         let depth = crate::settings::finality_depth();
-        let ctx = self.block_context(&run[0].hash)?;
         let previous = ctx.newest_applied.and_then(|(_, w)| w);
         let mut watermark = previous;
         let mut columns: [Vec<Option<String>>; 5] = Default::default();

@@ -214,13 +214,9 @@ impl Processor<'_, '_> {
         let pruned = self
             .db()
             .rows(Plan::PruneBlocks, vec![t(newest), t(depth)], read_text)?;
-        if !pruned.is_empty() {
-            self.db().execute(
-                Plan::DeleteJournals,
-                vec![pgrx::datum::DatumWithOid::from(pruned.clone())],
-            )?;
-        }
-        Ok(pruned.len())
+        let count = pruned.len();
+        self.delete_journals(pruned)?;
+        Ok(count)
     }
 
     pub fn newest_applied(&mut self) -> Result<Option<u64>, ProcessorError> {

@@ -252,8 +252,6 @@ plans! {
               events AS (DELETE FROM event_processor.applied_events), \
               blocks AS (DELETE FROM event_processor.applied_blocks RETURNING 1) \
          SELECT count(*)::text FROM blocks".into();
-    NewestAppliedBlock: [] => "SELECT block_hash FROM event_processor.applied_blocks \
-         ORDER BY event_processor.applied_blocks.block_number DESC LIMIT 1".into();
     NewestApplied: [] => "SELECT block_number::text FROM event_processor.applied_blocks \
          ORDER BY event_processor.applied_blocks.block_number DESC LIMIT 1".into();
 

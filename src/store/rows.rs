@@ -54,6 +54,17 @@ impl<'r, 'conn> Columns<'r, 'conn> {
     pub fn u64(&mut self) -> StoreResult<u64> {
         self.parse()
     }
+    /// A nullable height or count.
+    pub fn opt_u64(&mut self) -> StoreResult<Option<u64>> {
+        let Some(text) = self.opt_text()? else {
+            return Ok(None);
+        };
+        text.parse().map(Some).map_err(|_| {
+            self.bad(&format!(
+                "holds {text:?}, not an integer of the expected range"
+            ))
+        })
+    }
     pub fn i64(&mut self) -> StoreResult<i64> {
         self.parse()
     }
