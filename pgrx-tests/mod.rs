@@ -28,3 +28,5 @@ mod notifications;
 mod upgrade;
 #[cfg(test)]
 mod worker;
+#[cfg(test)]
+mod worker_reacts;

@@ -78,7 +78,8 @@ mod tests {
                 "attach_block_triggers, create_indexer_tables, decode_event, notify_bare, notify_bids, \
                  notify_wrapped, on_block_inserted, on_block_left_chain, process_block, process_block, \
                  process_block_from_trigger, process_driver_events, process_next_driver_event, process_pending, \
-                 prune_journal, rebuild, retry_block, revert_block, revert_block_from_trigger, revert_to, skip_block, status, verify"
+                 prune_journal, rebuild, retry_block, revert_block, revert_block_from_trigger, revert_to, skip_block, status, verify, \
+                 wake_state"
             )
         );
     }

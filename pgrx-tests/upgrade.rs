@@ -258,3 +258,38 @@ fn bid_payload_of_an_update(db: &mut Client) -> String {
     db.batch_execute("UNLISTEN bids_update").unwrap();
     payload
 }
+
+/// 0.3.0 -> 0.4.0: status() and metrics gain the worker's lag in milliseconds, its last
+/// reaction latency and the wake-ups asked for. State applied under 0.3.0 survives, and the
+/// updated status() reports on it.
+#[test]
+fn update_from_0_3_0_equals_a_fresh_install_and_reports_the_lag() {
+    let mut fresh = fresh_install("ep_fresh_install_3");
+    let mut db = install_release("ep_upgrade_3", "0.3.0");
+    for block in wx::blocks() {
+        insert_block_tx(&mut db, block, "").unwrap();
+    }
+    let before = client_dump(&mut db);
+    assert_eq!(before, wx::expected_final());
+
+    db.batch_execute("ALTER EXTENSION event_processor UPDATE")
+        .unwrap();
+    assert_eq!(installed_version(&mut db), env!("CARGO_PKG_VERSION"));
+    assert_same_catalog(&mut db, &mut fresh);
+    assert_eq!(client_dump(&mut db), before, "the data survived");
+    let row = db
+        .query_one(
+            "SELECT s.blocks_behind, s.lag_ms, m.lag_ms, m.wake_requests_total >= 0
+               FROM event_processor.status() s, event_processor.metrics m",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 0);
+    assert_eq!(
+        row.get::<_, Option<f64>>(1),
+        Some(0.0),
+        "nothing behind: no lag"
+    );
+    assert_eq!(row.get::<_, f64>(2), 0.0);
+    assert!(row.get::<_, bool>(3));
+}

@@ -19,11 +19,19 @@
 #     chunks alternate, so that machine noise hits both.
 #  3. peak private memory of the catch-up backend (VmHWM minus RssShmem) after 10 %, 50 % and
 #     100 % of the chain: flat means no growth with the chain.
+#  4. the worker deployment (mode = worker, the server restarted with the library preloaded,
+#     worker_naptime = 10 s, track_commit_timestamp = on): the latency from the indexer's COMMIT
+#     to the worker's COMMIT of the block (pg_xact_commit_timestamp of both rows), p50/p99/max,
+#     for the INGEST_BLOCKS empty logger transactions sent back to back (a burst; also the
+#     indexer's overhead over a database without the extension), the DENSE_BLOCKS dense ones,
+#     and PACED_BLOCKS empty blocks one every PACE_MS (the worker asleep when each arrives, as
+#     at Starknet's cadence of seconds).
 #
 # Knobs: CHAIN_BLOCKS (100000; the full size is 1000000), GAP (200), VAULTS (3), LPS (100),
 #        BIDDERS (20), SEED (1), BATCH (1000), INGEST_BLOCKS (2000), DENSE_BLOCKS (200),
 #        PROBE_BLOCKS (10 batches),
-#        CHUNKS (8), PROFILE=1 (pg_stat_statements of the catch-up and the trigger path).
+#        CHUNKS (8), PACED_BLOCKS (1000), PACE_MS (20),
+#        PROFILE=1 (pg_stat_statements of the catch-up and the trigger path).
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib/cluster.sh"
@@ -31,6 +39,7 @@ CHAIN_BLOCKS="${CHAIN_BLOCKS:-100000}" GAP="${GAP:-200}" VAULTS="${VAULTS:-3}" L
 BIDDERS="${BIDDERS:-20}" SEED="${SEED:-1}" BATCH="${BATCH:-1000}"
 INGEST_BLOCKS="${INGEST_BLOCKS:-2000}" DENSE_BLOCKS="${DENSE_BLOCKS:-200}" CHUNKS="${CHUNKS:-8}"
 PROBE_BLOCKS="${PROBE_BLOCKS:-$((10 * BATCH))}"
+PACED_BLOCKS="${PACED_BLOCKS:-1000}" PACE_MS="${PACE_MS:-20}"
 
 install_extension --release
 # Autovacuum off: on 2 cores a worker vacuuming one of the other databases competes with the
@@ -188,6 +197,19 @@ SQL
            FROM bench.timing WHERE blocks > 0 AND batch > (SELECT min(batch) FROM bench.timing)"
 }
 PROBE_LATE="$(probe late)"
+# The probe blocks too, caught up untimed: the ingest segments continue them, and blocks are
+# applied in chain order (a block above a missing height waits for it).
+with_probe() { # db
+  "${SQL[@]}" -d "$1" -o /dev/null <<SQL
+SET session_replication_role = replica;
+\\copy starknet_blocks FROM '$CHAIN/probe-blocks.tsv'
+RESET session_replication_role;
+SQL
+  if [ "$(q "$1" "SELECT to_regnamespace('event_processor') IS NOT NULL")" = t ]; then
+    q "$1" "SELECT bench.catch_up(100000)" >/dev/null
+  fi
+  q "$1" "VACUUM ANALYZE" >/dev/null
+}
 
 # ---------------------------------------------------------------------------------------------
 log "2. trigger path: $INGEST_BLOCKS empty and $DENSE_BLOCKS dense logger transactions, plain vs extension"
@@ -199,11 +221,12 @@ PROBE_EARLY="$(probe early)"
 make_db early_plain plain idx early
 make_db noidx ext noidx early
 catch_up_functions noidx
-q noidx "SELECT bench.catch_up(100000)" >/dev/null
+with_probe noidx
 make_db noidx_plain plain noidx early
-# The worker deployment: the trigger path off, the block left for the worker.
+with_probe noidx_plain
+# The trigger path off and no worker running: the block triggers' own cost in worker mode.
 make_db off ext idx early
-q off "ALTER DATABASE off SET event_processor.trigger_enabled = off" >/dev/null
+q off "ALTER DATABASE off SET event_processor.mode = worker" >/dev/null
 make_db off_plain plain idx early
 ingest_files empty
 ingest_files dense
@@ -223,6 +246,55 @@ for db in late early noidx; do
   [ "$got" = "$want" ] || { echo "bench-chain: $db applied $got of $want blocks" >&2; exit 1; }
 done
 DENSE_EVENTS="$(wc -l < "$CHAIN/dense-events.tsv")"
+
+# ---------------------------------------------------------------------------------------------
+log "4. the worker deployment: the latency from the indexer's COMMIT to the block applied"
+make_db wk ext idx early
+catch_up_functions wk
+q wk "SELECT bench.catch_up(100000)" >/dev/null
+with_probe wk
+q wk "ALTER DATABASE wk SET event_processor.mode = worker" >/dev/null
+make_db wk_plain plain idx early
+with_probe wk_plain
+# The library preloaded, the worker serving wk; a nap that would show if it polled.
+printf "shared_preload_libraries = '%s'\nevent_processor.worker_database = 'wk'\nevent_processor.worker_naptime = '10s'\ntrack_commit_timestamp = on\n" \
+  "$( [ "${PROFILE:-0}" = 1 ] && echo "pg_stat_statements, " )event_processor" | as_pg tee -a "$DIR/data/postgresql.conf" >/dev/null
+as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -m fast -w restart >/dev/null
+until [ "$(q wk "SELECT worker_pid IS NOT NULL FROM event_processor.status()")" = t ]; do sleep 0.2; done
+caught_up() { # db
+  until [ "$(q "$1" "SELECT blocks_behind = 0 FROM event_processor.status()")" = t ]; do sleep 0.2; done
+}
+read -r WK_PLAIN WK_EXT WK_R < <(ingest_pair wk_plain wk empty)
+caught_up wk
+for f in "$DIR"/ingest-dense-*; do "${SQL[@]}" -d wk -o /dev/null -f "$f"; done
+caught_up wk
+# Paced: empty blocks continuing the dense tail, each in its own logger transaction, with a
+# pause between them in the indexer's session.
+IFS=$'\t' read -r LAST_NUMBER LAST_HASH _ LAST_TS _ < <(tail -1 "$CHAIN/dense-blocks.tsv")
+PACED_FROM=$((LAST_NUMBER + 1))
+awk -v n="$PACED_BLOCKS" -v first="$PACED_FROM" -v parent="$LAST_HASH" -v ts="$LAST_TS" -v pause="$PACE_MS" 'BEGIN {
+  for (i = 0; i < n; i++) {
+    h = sprintf("0x7ace%020d", first + i)
+    printf "BEGIN;\nINSERT INTO starknet_blocks VALUES (%d, '"'"'%s'"'"', '"'"'%s'"'"', %d, '"'"'MINED'"'"');\n", first + i, h, parent, ts + 2 * (i + 1)
+    printf "INSERT INTO driver_events (type, block_hash) VALUES ('"'"'StartBlock'"'"', '"'"'%s'"'"');\nCOMMIT;\nSELECT pg_sleep(%f);\n", h, pause / 1000
+    parent = h
+  } }' > "$DIR/paced.sql"
+"${SQL[@]}" -d wk -o /dev/null -f "$DIR/paced.sql"
+caught_up wk
+[ "$(q wk "SELECT count(*) FROM starknet_blocks b WHERE NOT EXISTS (SELECT 1 FROM event_processor.applied_blocks a WHERE a.block_hash = b.block_hash)")" = 0 ] \
+  || { echo "bench-chain: the worker left blocks unapplied" >&2; exit 1; }
+# "blocks p50 p99 max" (ms) of the blocks in [lo, hi): indexer COMMIT to worker COMMIT.
+latency() { # lo hi
+  q wk "SELECT count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 2),
+               round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 2), round(max(ms)::numeric, 2)
+          FROM (SELECT 1000 * extract(epoch FROM pg_xact_commit_timestamp(a.xmin) - pg_xact_commit_timestamp(b.xmin)) AS ms
+                  FROM public.starknet_blocks b JOIN event_processor.applied_blocks a ON a.block_hash = b.block_hash
+                 WHERE b.block_number >= $1 AND b.block_number < $2) l" | tr '|' ' '
+}
+read -r BURST_N BURST_P50 BURST_P99 BURST_MAX < <(latency "$EMPTY_FROM" "$DENSE_FROM")
+read -r DBURST_N DBURST_P50 DBURST_P99 DBURST_MAX < <(latency "$DENSE_FROM" "$PACED_FROM")
+read -r PACED_N PACED_P50 PACED_P99 PACED_MAX < <(latency "$PACED_FROM" $((PACED_FROM + PACED_BLOCKS)))
+WAKE="$(q wk "SELECT wake_requests || ' wake-ups, ' || reactions || ' passes' FROM event_processor.wake_state()")"
 
 # ---------------------------------------------------------------------------------------------
 log "results ($(nproc) cores, $(date -u +%F), PostgreSQL $(as_pg "$PG_BIN/postgres" --version | awk '{print $3}'), $(( $(date +%s) - ${START_ALL%.*} )) s in all)"
@@ -246,9 +318,16 @@ chain: $CHAIN_BLOCKS blocks, $HISTORY_EVENTS events in $NONEMPTY of them ($(prin
                              plain        extension    per block      ratio (median of the chunks)
    empty, after the chain  $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$LATE_PLAIN" "$LATE_EXT" "$(us "$LATE_EXT - $LATE_PLAIN" "$INGEST_BLOCKS")" "$(printf '%.2f' "$LATE_R")")   target <= 1.2: $(verdict "$LATE_R <= 1.2")
    empty, after 1k blocks  $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$EARLY_PLAIN" "$EARLY_EXT" "$(us "$EARLY_EXT - $EARLY_PLAIN" "$INGEST_BLOCKS")" "$(printf '%.2f' "$EARLY_R")")   target <= 1.2: $(verdict "$EARLY_R <= 1.2")
-   empty, trigger path off $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$OFF_PLAIN" "$OFF_EXT" "$(us "$OFF_EXT - $OFF_PLAIN" "$INGEST_BLOCKS")" "$(printf '%.2f' "$OFF_R")")   (the worker deployment: blocks left pending)
+   empty, worker mode      $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$OFF_PLAIN" "$OFF_EXT" "$(us "$OFF_EXT - $OFF_PLAIN" "$INGEST_BLOCKS")" "$(printf '%.2f' "$OFF_R")")   (no worker running: the triggers alone)
    empty, no logger index  $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$NOIDX_PLAIN" "$NOIDX_EXT" "$(us "$NOIDX_EXT - $NOIDX_PLAIN" "$INGEST_BLOCKS")" "$(printf '%.2f' "$NOIDX_R")")   target <= 1.2: $(verdict "$NOIDX_R <= 1.2")
    dense, after the chain  $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$LATE_DPLAIN" "$LATE_DEXT" "$(us "$LATE_DEXT - $LATE_DPLAIN" "$DENSE_BLOCKS")" "$(printf '%.2f' "$LATE_DR")")   ($DENSE_EVENTS events; dense blocks: issue "Dense blocks")
 
-3. worker reaction latency: not measured here yet (issue "The background worker reacts to the block insert at COMMIT")
+3. the worker deployment (mode = worker, worker_naptime = 10 s): indexer COMMIT to worker COMMIT
+                             blocks      p50 ms     p99 ms     max ms
+   paced, one per $(printf '%-4s' "${PACE_MS}") ms $(printf '%7s   %8s   %8s   %8s' "$PACED_N" "$PACED_P50" "$PACED_P99" "$PACED_MAX")   target p50 <= 5, p99 <= 50: $(verdict "$PACED_P50 <= 5 && $PACED_P99 <= 50")
+   burst, empty blocks     $(printf '%7s   %8s   %8s   %8s' "$BURST_N" "$BURST_P50" "$BURST_P99" "$BURST_MAX")   target p50 <= 5, p99 <= 50: $(verdict "$BURST_P50 <= 5 && $BURST_P99 <= 50")
+   burst, dense blocks     $(printf '%7s   %8s   %8s   %8s' "$DBURST_N" "$DBURST_P50" "$DBURST_P99" "$DBURST_MAX")   ($DENSE_EVENTS events)
+   ($WAKE)
+                             plain        extension    per block      ratio (median of the chunks)
+   indexer, empty blocks   $(printf '%8.2f s   %8.2f s   %6s µs   %6s x' "$WK_PLAIN" "$WK_EXT" "$(us "$WK_EXT - $WK_PLAIN" "$INGEST_BLOCKS")" "$(printf '%.2f' "$WK_R")")   target <= 1.05: $(verdict "$WK_R <= 1.05")
 EOF

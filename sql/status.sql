@@ -1,5 +1,6 @@
 -- status() and the metrics view: what an operator (or a Prometheus exporter's custom query)
--- needs to see whether the processor keeps up. Cheap: index lookups only.
+-- needs to see whether the processor keeps up. Cheap: index lookups only, and the worker's
+-- wake-up slot in shared memory (event_processor.wake_state(), worker/wake.rs).
 
 CREATE FUNCTION event_processor.status(
     OUT newest_indexed_block numeric,
@@ -19,7 +20,10 @@ CREATE FUNCTION event_processor.status(
     OUT halted_at_block numeric,
     OUT halted_block_hash text,
     OUT halt_error text,
-    OUT rebuild_progress text)
+    OUT rebuild_progress text,
+    OUT lag_ms double precision,
+    OUT last_reaction_ms double precision,
+    OUT wake_requests bigint)
 LANGUAGE plpgsql STABLE
 -- SECURITY DEFINER: readers (event_processor_reader, monitoring) see the indexer's progress
 -- without rights on its tables; the function only counts and reads the worker's row.
@@ -46,6 +50,16 @@ BEGIN
       FROM event_processor.failed_blocks f WHERE f.resolved IS NULL;
     SELECT a.query INTO rebuild_progress FROM pg_stat_activity a
      WHERE a.state = 'active' AND a.query LIKE 'event_processor.rebuild(): %' LIMIT 1;
+    -- The lag in time: since the oldest COMMIT that asked the worker for a pass no pass has
+    -- finished (NULL while blocks are behind that no COMMIT asked for: inline leftovers, or
+    -- no preloaded library); the last reaction: from such a COMMIT to the end of its pass.
+    SELECT w.wake_requests, w.last_reaction_ms,
+           CASE WHEN w.oldest_commit_age_ms IS NOT NULL THEN w.oldest_commit_age_ms
+                WHEN coalesce(blocks_behind, 0) = 0 THEN 0 END,
+           -- An idle worker wakes without writing its row.
+           greatest(worker_last_wakeup, now() - make_interval(secs => w.seconds_since_active))
+      INTO wake_requests, last_reaction_ms, lag_ms, worker_last_wakeup
+      FROM event_processor.wake_state() w;
     -- The row outlives the process: trust it only while that process is the worker.
     IF NOT EXISTS (SELECT 1 FROM pg_stat_activity s
                     WHERE s.pid = worker_pid AND s.backend_type = 'event_processor worker') THEN
@@ -56,7 +70,7 @@ END
 $$;
 
 COMMENT ON FUNCTION event_processor.status() IS
-'Newest indexed and applied blocks, blocks behind, the background worker''s pid, state, counters since it started, its last error, and the failed block processing is halted at (if any).';
+'Newest indexed and applied blocks, blocks behind, the background worker''s pid, state, counters since it started, its last error, the failed block processing is halted at (if any), the lag in milliseconds since the oldest pending COMMIT, the last reaction latency, and the wake-ups asked for.';
 
 -- One row of numbers, for a Prometheus exporter's custom queries (gauges and counters).
 CREATE VIEW event_processor.metrics AS
@@ -71,5 +85,8 @@ SELECT coalesce(s.newest_indexed_block, 0) AS newest_indexed_block,
        s.blocks_reverted AS blocks_reverted_total,
        s.events_reverted AS events_reverted_total,
        coalesce(extract(epoch FROM now() - s.worker_last_wakeup), -1) AS seconds_since_worker_wakeup,
-       (SELECT count(*) FROM event_processor.journal) AS journal_rows
+       (SELECT count(*) FROM event_processor.journal) AS journal_rows,
+       coalesce(s.lag_ms, -1) AS lag_ms,
+       coalesce(s.last_reaction_ms, -1) AS last_reaction_ms,
+       coalesce(s.wake_requests, 0) AS wake_requests_total
   FROM event_processor.status() s;

@@ -28,7 +28,7 @@ extension_sql_file!(
 extension_sql_file!(
     "../sql/status.sql",
     name = "status",
-    requires = ["bookkeeping"]
+    requires = ["bookkeeping", worker::wake::wake_state]
 );
 extension_sql_file!(
     "../sql/indexer_tables.sql",

@@ -4,8 +4,25 @@ use crate::protocol::Settings;
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use std::ffi::CString;
 
-/// Process a block inside the indexer's transaction when its row is inserted.
+/// Who applies a block: the indexer's own transaction or the background worker
+/// (docs/deployments.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, pgrx::PostgresGucEnum)]
+pub enum Mode {
+    /// The block trigger applies the block inside the indexer's transaction, at its COMMIT.
+    Inline,
+    /// The block trigger only wakes the background worker when the indexer's transaction
+    /// commits; the worker applies the block in a transaction of its own.
+    Worker,
+}
+pub static MODE: GucSetting<Mode> = GucSetting::<Mode>::new(Mode::Inline);
+/// The 0.3 name of the choice: off is `mode = worker`.
 pub static TRIGGER_ENABLED: GucSetting<bool> = GucSetting::<bool>::new(true);
+
+/// Whether the block triggers leave their block to the worker (`mode = worker`, or the older
+/// `trigger_enabled = off`).
+pub fn worker_mode() -> bool {
+    MODE.get() == Mode::Worker || !TRIGGER_ENABLED.get()
+}
 /// What a failing block does on the trigger path (README "Failure policy").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, pgrx::PostgresGucEnum)]
 pub enum FailurePolicy {
@@ -82,8 +99,8 @@ pub fn register() {
 
     GucRegistry::define_int_guc(
         c"event_processor.worker_naptime",
-        c"How long the background worker sleeps when there is nothing to do.",
-        c"",
+        c"How often the background worker checks for work nobody woke it for.",
+        c"A safety net: commits in worker mode wake the worker at once. Each check is one cheap transaction.",
         &WORKER_NAPTIME_MS,
         10,
         3_600_000,
@@ -110,10 +127,18 @@ pub fn register() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_enum_guc(
+        c"event_processor.mode",
+        c"Who applies a block: inline (the indexer's transaction, default) or worker (the background worker, woken at the indexer's COMMIT).",
+        c"worker needs shared_preload_libraries and the worker's database (event_processor.worker_database); see docs/deployments.md.",
+        &MODE,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
     GucRegistry::define_bool_guc(
         c"event_processor.trigger_enabled",
-        c"Process a block inside the indexer's transaction when its starknet_blocks row is inserted.",
-        c"Off: blocks are left for process_block() or the background worker.",
+        c"The 0.3 name of event_processor.mode: off is mode = worker.",
+        c"Off: blocks are left for the background worker (or process_block()), whatever event_processor.mode says.",
         &TRIGGER_ENABLED,
         GucContext::Suset,
         GucFlags::default(),

@@ -93,6 +93,7 @@ impl SqlError for ProcessorError {
             ProcessorError::UnknownBlock(_) => ERRCODE_NO_DATA_FOUND,
             ProcessorError::Reverted { .. }
             | ProcessorError::ParentNotApplied { .. }
+            | ProcessorError::ParentNotIndexed { .. }
             | ProcessorError::HeightTaken { .. } => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             ProcessorError::NotApplied(_) => ERRCODE_NO_DATA_FOUND,
             ProcessorError::BadHeight(_) => ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
@@ -116,6 +117,9 @@ impl SqlError for ProcessorError {
             ProcessorError::ParentNotApplied { parent_hash, .. } => Some(format!(
                 "SELECT event_processor.process_block('{parent_hash}')"
             )),
+            ProcessorError::ParentNotIndexed { .. } => Some(
+                "the indexer has not committed the parent block yet; it is applied with its parent".into(),
+            ),
             ProcessorError::Event(e) => e.error.hint(),
             ProcessorError::NewerBlocksApplied { number, .. } => {
                 Some(format!("SELECT event_processor.revert_to({}) reverts everything above height {}", number - 1, number - 1))

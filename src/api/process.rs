@@ -142,21 +142,27 @@ fn process_pending(
     }
 }
 
-/// Called by the deferred trigger on starknet_blocks at the indexer's COMMIT. While processing
-/// is halted at a failed block the block waits; otherwise `event_processor.failure_policy`
-/// decides what a failure does (README "Failure policy").
+/// Called by the deferred trigger on starknet_blocks at the indexer's COMMIT. In worker mode it
+/// only has the worker woken when the transaction commits. Inline, while processing is halted
+/// at a failed block, or while the block's parent is not indexed yet, the block waits;
+/// otherwise `event_processor.failure_policy` decides what a failure does (README "Failure
+/// policy").
 #[pg_extern(schema = "event_processor")]
 pub fn process_block_from_trigger(block_hash: &str) {
-    if !settings::TRIGGER_ENABLED.get() {
-        return;
+    if settings::worker_mode() {
+        return crate::worker::wake_at_commit();
     }
     // The halt is read by the same processor call that applies the block: one GUC nest level
     // and one SPI connection per block.
     let step = |p: &mut Processor| match p.halt()? {
-        Some(halt) => Ok(TriggerStep::Halted(halt.to_string())),
-        None => p
-            .process_block_after_pending(block_hash)
-            .map(TriggerStep::Applied),
+        Some(halt) => Ok(TriggerStep::Waits(format!(
+            "processing is halted at {halt} (see event_processor.failed_blocks; retry_block() \
+             or skip_block() resumes)"
+        ))),
+        None => match p.process_block_after_pending(block_hash) {
+            Err(wait) if wait.is_wait() => Ok(TriggerStep::Waits(wait.to_string())),
+            applied => applied.map(TriggerStep::Applied),
+        },
     };
     let outcome = match settings::FAILURE_POLICY.get() {
         FailurePolicy::Raise => with_processor(step),
@@ -170,10 +176,11 @@ pub fn process_block_from_trigger(block_hash: &str) {
         },
     };
     match outcome {
-        Ok(TriggerStep::Halted(halt)) => pgrx::notice!(
-            "event_processor: block {block_hash} waits: processing is halted at {halt} \
-             (see event_processor.failed_blocks; retry_block() or skip_block() resumes)"
-        ),
+        Ok(TriggerStep::Waits(why)) => {
+            pgrx::notice!("event_processor: block {block_hash} waits: {why}");
+            // The worker (if one runs) applies it once it can; status() shows the lag.
+            crate::worker::wake_at_commit();
+        }
         // Reverted later in the same transaction: nothing to apply.
         Err(ProcessorError::Reverted { .. }) => {}
         Ok(TriggerStep::Applied(o)) if o.already_applied => {}
@@ -186,9 +193,9 @@ pub fn process_block_from_trigger(block_hash: &str) {
     }
 }
 
-/// What the trigger path did with a block: waited behind the halt, or applied it.
+/// What the trigger path did with a block: left it waiting (why), or applied it.
 enum TriggerStep {
-    Halted(String),
+    Waits(String),
     Applied(BlockOutcome),
 }
 

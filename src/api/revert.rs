@@ -63,11 +63,12 @@ fn prune_journal() -> i32 {
     }
 }
 
-/// Called by the triggers on starknet_blocks when a block leaves the canonical chain.
+/// Called by the triggers on starknet_blocks when a block leaves the canonical chain; in worker
+/// mode it only has the worker woken when the transaction commits.
 #[pg_extern(schema = "event_processor")]
 pub fn revert_block_from_trigger(block_hash: &str) {
-    if !settings::TRIGGER_ENABLED.get() {
-        return;
+    if settings::worker_mode() {
+        return crate::worker::wake_at_commit();
     }
     let reverted = with_processor(|p| {
         let outcomes = p.revert_left_chain(block_hash)?;

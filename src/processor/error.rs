@@ -18,6 +18,19 @@ pub enum ProcessorError {
         hash: String,
         parent_number: u64,
         parent_hash: String,
+        /// The parent is above the applied chain: pending itself, committed after the caller
+        /// listed the pending blocks (each statement has its own snapshot).
+        parent_pending: bool,
+    },
+    #[error(
+        "block {number} ({hash}) waits for its parent {parent_hash}: no block is indexed at \
+         height {} yet, and blocks are applied in chain order",
+        number - 1
+    )]
+    ParentNotIndexed {
+        number: u64,
+        hash: String,
+        parent_hash: String,
     },
     #[error("block {number} ({hash}) conflicts with block {applied_hash}, already applied at that height; revert it first")]
     HeightTaken {
@@ -72,4 +85,19 @@ pub enum ProcessorError {
     Event(#[from] ProcessError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl ProcessorError {
+    /// The block must wait for a parent that is not applied yet but will be: not indexed yet
+    /// (a gap in the chain), or pending above the applied chain. Nothing of it was written.
+    pub fn is_wait(&self) -> bool {
+        matches!(
+            self,
+            ProcessorError::ParentNotIndexed { .. }
+                | ProcessorError::ParentNotApplied {
+                    parent_pending: true,
+                    ..
+                }
+        )
+    }
 }

@@ -9,11 +9,13 @@ mod failure;
 mod finality;
 mod recompute;
 mod revert;
+mod survey;
 
 pub use driver::process_next_driver_event;
 pub use error::ProcessorError;
 pub use failure::Failure;
 pub use revert::RevertOutcome;
+pub use survey::Survey;
 
 use crate::protocol::{apply_rows, ApplyReport, EventError, EventRow, ProcessError, Settings};
 use crate::protocol::{CachedStore, StoreError, StoreResult};
@@ -120,6 +122,9 @@ pub struct BatchOutcome {
     pub blocks: usize,
     pub events: usize,
     pub warnings: Vec<crate::protocol::Warning>,
+    /// The batch stopped at a block that must wait for its parent (`ProcessorError::is_wait`):
+    /// blocks are pending behind a gap in the chain.
+    pub waiting: Option<ProcessorError>,
 }
 
 /// What processing one block did.
@@ -194,6 +199,7 @@ impl<'a, 'conn> Processor<'a, 'conn> {
                 Ok(catalog::InputTables {
                     starknet_blocks: c.boolean()?,
                     events: c.boolean()?,
+                    driver_events: c.boolean()?,
                     events_have_from_address: c.boolean()?,
                 })
             })?
@@ -206,6 +212,7 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         let tables = self.input_tables()?;
         let found = match table {
             "starknet_blocks" => tables.starknet_blocks,
+            "driver_events" => tables.driver_events,
             _ => tables.events,
         };
         if found {
@@ -246,7 +253,14 @@ impl<'a, 'conn> Processor<'a, 'conn> {
                 i += run;
                 continue;
             }
-            let outcome = self.apply_block_locked(&pending[i].hash)?;
+            let outcome = match self.apply_block_locked(&pending[i].hash) {
+                // Refused before anything of it was written; the blocks before it stand.
+                Err(wait) if wait.is_wait() => {
+                    batch.waiting = Some(wait);
+                    break;
+                }
+                other => other?,
+            };
             if !outcome.already_applied {
                 batch.blocks += 1;
                 batch.events += outcome.report.applied;
@@ -324,7 +338,8 @@ impl<'a, 'conn> Processor<'a, 'conn> {
 
     /// The trigger path's block: MINED blocks before it that are still pending (inserted while
     /// the trigger path was off, or left to a worker that has not got there yet) are applied
-    /// first, in chain order and in batches, in the caller's transaction; then the block.
+    /// first, in chain order and in batches, in the caller's transaction; then the block. At a
+    /// gap in the chain (`ProcessorError::is_wait`) it stops, with the blocks before it applied.
     pub fn process_block_after_pending(
         &mut self,
         hash: &str,
@@ -339,6 +354,10 @@ impl<'a, 'conn> Processor<'a, 'conn> {
                     caught_up.blocks += batch.blocks;
                     caught_up.events += batch.events;
                     caught_up.warnings.extend(batch.warnings);
+                    if let Some(wait) = batch.waiting {
+                        self.flush()?;
+                        return Err(wait);
+                    }
                     if (batch.blocks as i64) < limit {
                         break;
                     }
@@ -425,7 +444,7 @@ impl<'a, 'conn> Processor<'a, 'conn> {
             outcome.already_applied = true;
             return Ok(outcome);
         }
-        check_chain_order(number, &hash, parent_hash.is_some(), &ctx)?;
+        check_chain_order(number, &hash, parent_hash.as_deref(), &ctx)?;
 
         // The block row's EXISTS probe says whether there are events (L8 blocks: look).
         if ctx.has_events || ctx.block.is_none() {
@@ -513,7 +532,7 @@ impl<'a, 'conn> Processor<'a, 'conn> {
 fn check_chain_order(
     number: u64,
     hash: &str,
-    has_parent: bool,
+    parent_hash: Option<&str>,
     ctx: &BlockContext,
 ) -> Result<(), ProcessorError> {
     if let Some(applied_hash) = &ctx.applied_at_height {
@@ -523,8 +542,21 @@ fn check_chain_order(
             applied_hash: applied_hash.clone(),
         });
     }
-    let Some(parent) = ctx.parent.as_ref().filter(|_| has_parent) else {
+    let Some(parent_hash) = parent_hash else {
         return Ok(());
+    };
+    let Some(parent) = ctx.parent.as_ref() else {
+        // A parent nobody indexed is fine for the first block the extension sees, or for one
+        // that continues the applied chain's height. Above that, heights are missing: the
+        // indexer has not committed them yet (concurrent sessions commit out of order).
+        return match ctx.newest_applied {
+            Some((newest, _)) if number > newest + 1 => Err(ProcessorError::ParentNotIndexed {
+                number,
+                hash: hash.to_string(),
+                parent_hash: parent_hash.to_string(),
+            }),
+            _ => Ok(()),
+        };
     };
     if parent.status != "MINED" || ctx.parent_applied || ctx.newest_applied.is_none() {
         return Ok(());
@@ -534,6 +566,9 @@ fn check_chain_order(
         hash: hash.to_string(),
         parent_number: parent.number,
         parent_hash: parent.hash.clone(),
+        parent_pending: ctx
+            .newest_applied
+            .is_some_and(|(newest, _)| parent.number > newest),
     })
 }
 

@@ -10,6 +10,7 @@ use std::cell::Cell;
 pub struct InputTables {
     pub starknet_blocks: bool,
     pub events: bool,
+    pub driver_events: bool,
     pub events_have_from_address: bool,
 }
 

@@ -178,6 +178,7 @@ plans! {
     // The indexer's tables as the catalog has them (store/catalog.rs caches the answer).
     InputTables: [] => "SELECT pg_catalog.to_regclass('public.starknet_blocks') IS NOT NULL, \
          pg_catalog.to_regclass('public.events') IS NOT NULL, \
+         pg_catalog.to_regclass('public.driver_events') IS NOT NULL, \
          EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass('public.events') \
                  AND attname = 'from_address' AND NOT attisdropped)".into();
     ProcessingLock: [] => "SELECT pg_catalog.pg_advisory_xact_lock(7357298417405239)::text".into();
@@ -254,6 +255,20 @@ plans! {
          SELECT count(*)::text FROM blocks".into();
     NewestApplied: [] => "SELECT block_number::text FROM event_processor.applied_blocks \
          ORDER BY event_processor.applied_blocks.block_number DESC LIMIT 1".into();
+    // The worker's survey (processor/survey.rs). A reorg takes the newest applied block off
+    // the chain first, so only when it has left is every revertible block checked.
+    NewestLeftChain: [] => "SELECT a.block_hash FROM (SELECT block_hash FROM event_processor.applied_blocks \
+         ORDER BY event_processor.applied_blocks.block_number DESC LIMIT 1) a \
+         WHERE NOT EXISTS (SELECT 1 FROM public.starknet_blocks b \
+                           WHERE b.block_hash = a.block_hash AND b.status = 'MINED')".into();
+    // Applied blocks whose row is no longer a MINED block (REVERTED, deleted, or re-used for
+    // another hash), newest first; only those with a journal can be reverted.
+    BlocksLeftChain: [T] => "SELECT a.block_hash FROM event_processor.applied_blocks a \
+         WHERE NOT a.journal_pruned AND NOT EXISTS (SELECT 1 FROM public.starknet_blocks b \
+               WHERE b.block_hash = a.block_hash AND b.status = 'MINED') \
+         ORDER BY a.block_number DESC LIMIT $1::bigint".into();
+    DriverEventPending: [] => "SELECT id::text FROM public.driver_events \
+         WHERE is_processed IS NOT TRUE LIMIT 1".into();
 
 }
 

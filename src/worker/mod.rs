@@ -1,21 +1,28 @@
-//! The background worker (loaded through shared_preload_libraries): applies whatever the
-//! trigger path left pending, in batches of blocks per transaction, and keeps up afterwards.
+//! The background worker (loaded through shared_preload_libraries): applies blocks in its own
+//! transactions, in batches, and keeps up afterwards.
 //!
-//! Each wake-up: revert applied blocks that left the chain (newest first); unless processing
-//! is halted at a failed block, apply pending MINED blocks in chain order, `worker_max_blocks`
+//! It sleeps on its latch. In worker mode the block triggers have the latch set when the
+//! indexer's transaction commits (wake.rs), so a pass starts at once; the nap
+//! (`worker_naptime`) is a safety net whose check is one read-only transaction.
+//!
+//! A pass: revert applied blocks that left the chain (newest first); unless processing is
+//! halted at a failed block, apply pending MINED blocks in chain order, `worker_max_blocks`
 //! per transaction, then pending driver events. A block that fails becomes the halt.
 //! Every unit of work is its own transaction and takes the processors' advisory lock, so the
 //! trigger path, manual calls and the worker never apply a block twice.
 
 mod status;
+pub(crate) mod wake;
 
-use crate::processor::{process_next_driver_event, Processor, ProcessorError};
+pub use wake::at_commit as wake_at_commit;
+
+use crate::processor::{process_next_driver_event, Processor, ProcessorError, Survey};
 use crate::settings;
 use pgrx::bgworkers::{BackgroundWorker, BackgroundWorkerBuilder, SignalWakeFlags};
 use pgrx::prelude::*;
 use std::time::{Duration, Instant};
 
-use status::{record_error, WorkerCounters};
+use status::{record_error, Reported, WorkerCounters};
 
 const NAME: &str = "event_processor worker";
 
@@ -31,11 +38,13 @@ fn stopping() -> bool {
     STOPPING.load(Ordering::SeqCst)
 }
 
-/// Registers the worker; only possible while shared_preload_libraries is processed.
+/// Registers the worker and its wake-up slot; only possible while shared_preload_libraries
+/// is processed.
 pub fn register() {
     if !unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
         return;
     }
+    wake::init();
     BackgroundWorkerBuilder::new(NAME)
         .set_function("event_processor_worker_main")
         .set_library("event_processor")
@@ -91,25 +100,26 @@ pub extern "C-unwind" fn event_processor_worker_main(_arg: pg_sys::Datum) {
     let database = settings::worker_database();
     // FATAL (and a restart after WORKER_RESTART_SECONDS) if the database does not exist yet.
     BackgroundWorker::connect_worker_to_spi(Some(&database), None);
+    wake::announce();
     log!("{NAME} started in database {database}");
-    let mut announced = false;
+    let mut reported = Reported::default();
+    // A worker that starts looks for work at once: wake-ups may have been lost while no
+    // worker ran.
+    let mut woken = Woken::Start;
     loop {
         if BackgroundWorker::sighup_received() {
             // Reload outside the signal handler.
             unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
         }
-        if settings::WORKER_ENABLED.get() && installed() {
-            if !announced {
-                announced = in_transaction(|| status::started().map_err(|e| e.to_string())).is_ok();
-            }
-            wake_up();
+        if settings::WORKER_ENABLED.get() {
+            react(woken, &mut reported);
         }
         if stopping() {
             break;
         }
         let nap = Duration::from_millis(settings::WORKER_NAPTIME_MS.get().max(10) as u64);
-        // false: SIGTERM arrived while waiting (or the postmaster died).
-        if !BackgroundWorker::wait_latch(Some(nap)) || stopping() {
+        woken = wait(nap);
+        if woken == Woken::Stop {
             break;
         }
     }
@@ -120,157 +130,260 @@ pub extern "C-unwind" fn event_processor_worker_main(_arg: pg_sys::Datum) {
     unsafe { pg_sys::proc_exit(1) };
 }
 
-/// Whether the extension is installed in this database (the worker may start before it).
-fn installed() -> bool {
-    in_transaction(|| {
-        Ok(Spi::get_one::<bool>(
-            "SELECT to_regclass('event_processor.worker_status') IS NOT NULL
-                AND to_regclass('public.starknet_blocks') IS NOT NULL
-                AND to_regclass('public.events') IS NOT NULL",
-        )
-        .ok()
-        .flatten()
-        .unwrap_or(false))
-    })
-    .unwrap_or(false)
+/// Why the worker's wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Woken {
+    Start,
+    /// The latch: a COMMIT in worker mode (or a signal).
+    Latch,
+    /// The nap ran out.
+    Nap,
+    /// SIGTERM, or the postmaster died.
+    Stop,
 }
 
-/// Hashes returned by `sql` (one text column), read in their own transaction.
-fn hashes(sql: &str, limit: i32) -> Vec<String> {
-    in_transaction(|| {
-        Ok(Spi::connect(|client| {
-            client
-                .select(sql, None, &[limit.into()])
-                .map(|rows| {
-                    rows.filter_map(|r| r.get::<String>(1).ok().flatten())
-                        .collect()
-                })
-                .unwrap_or_default()
-        }))
-    })
-    .unwrap_or_default()
+fn wait(nap: Duration) -> Woken {
+    let flags = pg_sys::WL_LATCH_SET | pg_sys::WL_TIMEOUT | pg_sys::WL_POSTMASTER_DEATH;
+    // SAFETY: the worker's own latch. It is reset before the pass that follows reads
+    // anything, so a COMMIT after the reset sets it again and is never missed.
+    let events = unsafe {
+        let events = pg_sys::WaitLatch(
+            pg_sys::MyLatch,
+            flags as i32,
+            nap.as_millis() as std::ffi::c_long,
+            pg_sys::PG_WAIT_EXTENSION,
+        );
+        pg_sys::ResetLatch(pg_sys::MyLatch);
+        events as u32
+    };
+    pg_sys::check_for_interrupts!();
+    if events & pg_sys::WL_POSTMASTER_DEATH != 0 || stopping() {
+        Woken::Stop
+    } else if events & pg_sys::WL_LATCH_SET != 0 {
+        Woken::Latch
+    } else {
+        Woken::Nap
+    }
 }
 
-/// Applied blocks whose row is no longer a MINED block (REVERTED while the trigger path was
-/// off, deleted, or re-used for another hash), newest first. Only blocks that still have a
-/// journal can be reverted, so only those (about finality_depth of them) are checked.
-fn left_chain() -> Vec<String> {
-    hashes(
-        "SELECT a.block_hash::text FROM event_processor.applied_blocks a
-          WHERE NOT a.journal_pruned
-            AND NOT EXISTS (SELECT 1 FROM public.starknet_blocks b
-                             WHERE b.block_hash = a.block_hash AND b.status = 'MINED')
-          ORDER BY a.block_number DESC LIMIT $1",
-        1000,
+/// One wake-up: a pass if a COMMIT asked for one or the nap's check finds work. The COMMIT
+/// times the pass covers give the reaction latency, or go back if it left blocks pending.
+fn react(woken: Woken, reported: &mut Reported) {
+    wake::active();
+    let taken = wake::take();
+    if woken == Woken::Nap && !taken.woken() {
+        match nap_check() {
+            Ok(false) => return,
+            Ok(true) => {}
+            // The pass reports the error.
+            Err(_) => {}
+        }
+    }
+    match pass(reported) {
+        Pass::CaughtUp => wake::covered(taken),
+        Pass::LeftPending => wake::not_covered(taken),
+    }
+}
+
+/// Whether the extension and the indexer's tables exist in this database (the worker may
+/// start before them). Inside a transaction.
+fn installed() -> Result<bool, String> {
+    Spi::get_one::<bool>(
+        "SELECT to_regclass('event_processor.worker_status') IS NOT NULL
+            AND to_regclass('public.starknet_blocks') IS NOT NULL
+            AND to_regclass('public.events') IS NOT NULL",
     )
+    .map(|installed| installed == Some(true))
+    .map_err(|e| e.to_string())
 }
 
-fn driver_queue_exists() -> bool {
+/// The nap's check: one read-only transaction.
+fn nap_check() -> Result<bool, String> {
     in_transaction(|| {
-        Ok(
-            Spi::get_one::<bool>("SELECT to_regclass('public.driver_events') IS NOT NULL")
-                .ok()
-                .flatten()
-                .unwrap_or(false),
-        )
+        if !installed()? {
+            return Ok(false);
+        }
+        crate::api::with_processor(|p| p.has_work()).map_err(|e| e.to_string())
     })
-    .unwrap_or(false)
 }
 
-fn wake_up() {
+/// How a pass ended.
+enum Pass {
+    /// Nothing is pending any more (as far as this pass could see).
+    CaughtUp,
+    /// Halted, failed, stopped, not installed, or waiting at a gap in the chain.
+    LeftPending,
+}
+
+fn pass(reported: &mut Reported) -> Pass {
     let started = Instant::now();
+    let announce = !reported.announced;
+    let survey = in_transaction(|| {
+        if !installed()? {
+            return Ok(None);
+        }
+        if announce {
+            status::started().map_err(|e| e.to_string())?;
+        }
+        crate::api::with_processor(|p| p.survey())
+            .map(Some)
+            .map_err(|e| e.to_string())
+    });
+    let survey: Survey = match survey {
+        Ok(Some(survey)) => survey,
+        Ok(None) => return Pass::LeftPending,
+        Err(e) => {
+            fail("survey", e);
+            return Pass::LeftPending;
+        }
+    };
+    if announce {
+        reported.announced = true;
+        reported.wrote("idle");
+    }
     let mut batch = WorkerCounters::default();
-    for hash in left_chain() {
+    for hash in &survey.left_chain {
         if stopping() {
-            return;
+            return Pass::LeftPending;
         }
         let result = with_processor(|p| {
-            let outcomes = p.revert_left_chain(&hash)?;
+            let outcomes = p.revert_left_chain(hash)?;
             let events = outcomes.iter().map(|o| o.events as i64).sum();
-            status::count(WorkerCounters {
-                blocks_reverted: outcomes.len() as i64,
-                events_reverted: events,
-                ..Default::default()
-            })?;
+            status::count(
+                WorkerCounters {
+                    blocks_reverted: outcomes.len() as i64,
+                    events_reverted: events,
+                    ..Default::default()
+                },
+                "catching up",
+            )?;
             Ok(outcomes)
         });
         match result {
             Ok(outcomes) => {
+                reported.wrote("catching up");
                 batch.blocks_reverted += outcomes.len() as i64;
                 batch.events_reverted += outcomes.iter().map(|o| o.events as i64).sum::<i64>();
             }
-            Err(e) => return fail(&hash, e),
+            Err(e) => {
+                fail(hash, e);
+                return Pass::LeftPending;
+            }
         }
     }
     // A failed block halts processing until an operator retries or skips it (a block that
     // left the chain no longer does).
-    let halt = in_transaction(|| {
-        crate::api::with_processor(|p| {
-            p.resolve_failures_left_chain()?;
-            p.halt()
-        })
-        .map_err(|e| e.to_string())
-    });
-    match halt {
-        Ok(None) => {}
-        Ok(Some(_)) => {
-            let _ = in_transaction(|| status::set_state("halted").map_err(|e| e.to_string()));
-            return;
-        }
-        Err(e) => return fail("failed_blocks", e),
+    if survey.halt.is_some() {
+        report_state(reported, "halted");
+        return Pass::LeftPending;
     }
+    let end = match apply_pending(reported, &mut batch) {
+        Pass::CaughtUp => apply_driver_events(survey.driver_pending),
+        left_pending => left_pending,
+    };
+    if matches!(end, Pass::CaughtUp) {
+        report_state(reported, "idle");
+    }
+    log_catch_up(&batch, started.elapsed());
+    end
+}
+
+/// Pending blocks, `worker_max_blocks` per transaction, until none is left. A failing batch
+/// is retried block by block, which finds and records the failing block.
+fn apply_pending(reported: &mut Reported, batch: &mut WorkerCounters) -> Pass {
     let limit = settings::WORKER_MAX_BLOCKS.get().max(1);
-    while !stopping() {
+    loop {
+        if stopping() {
+            return Pass::LeftPending;
+        }
+        let mut state = "catching up";
         let result = with_processor(|p| {
             let applied = p.process_pending(limit as i64)?;
-            status::count(WorkerCounters {
-                blocks_applied: applied.blocks as i64,
-                events_applied: applied.events as i64,
-                ..Default::default()
-            })?;
+            let done = applied.blocks < limit as usize || applied.waiting.is_some();
+            if done {
+                state = "idle";
+            }
+            if applied.blocks > 0 || reported.differs(state) {
+                status::count(
+                    WorkerCounters {
+                        blocks_applied: applied.blocks as i64,
+                        events_applied: applied.events as i64,
+                        ..Default::default()
+                    },
+                    state,
+                )?;
+            }
             Ok(applied)
         });
         match result {
             Ok(applied) => {
+                reported.wrote(state);
                 batch.blocks_applied += applied.blocks as i64;
                 batch.events_applied += applied.events as i64;
                 for w in &applied.warnings {
                     pgrx::warning!("{NAME}: {w}");
                 }
+                if applied.waiting.is_some() {
+                    // A gap: the indexer has not committed a block below these yet; its COMMIT
+                    // wakes the worker again.
+                    return Pass::LeftPending;
+                }
                 if applied.blocks < limit as usize {
-                    break;
+                    return Pass::CaughtUp;
                 }
             }
             // The batch rolled back whole; apply its blocks one by one so those before the
             // bad block land and the error names the block.
             Err(_) => {
-                if let Err((hash, e)) = apply_one_by_one(limit, &mut batch) {
-                    return fail(&hash, e);
+                if let Err((hash, e)) = apply_one_by_one(limit, batch) {
+                    fail(&hash, e);
+                    return Pass::LeftPending;
                 }
             }
         }
     }
-    if driver_queue_exists() {
-        while !stopping() {
-            match with_processor(process_next_driver_event) {
-                Ok(Some(outcome)) => log!("{NAME}: {}", outcome.summary),
-                Ok(None) => break,
-                Err(e) => return fail("driver event", e),
+}
+
+fn apply_driver_events(pending: bool) -> Pass {
+    if !pending {
+        return Pass::CaughtUp;
+    }
+    while !stopping() {
+        match with_processor(process_next_driver_event) {
+            Ok(Some(outcome)) => log!("{NAME}: {}", outcome.summary),
+            Ok(None) => return Pass::CaughtUp,
+            Err(e) => {
+                fail("driver event", e);
+                return Pass::LeftPending;
             }
         }
     }
-    let _ = in_transaction(|| status::set_state("idle").map_err(|e| e.to_string()));
-    if batch.blocks_applied + batch.blocks_reverted > 0 {
-        let seconds = started.elapsed().as_secs_f64();
-        log!(
-            "{NAME}: applied {} blocks ({} events), reverted {} blocks in {:.3} s ({:.0} events/s)",
-            batch.blocks_applied,
-            batch.events_applied,
-            batch.blocks_reverted,
-            seconds,
-            batch.events_applied as f64 / seconds.max(1e-9)
-        );
+    Pass::LeftPending
+}
+
+/// Writes the state to the worker's row if it changed.
+fn report_state(reported: &mut Reported, state: &'static str) {
+    if reported.differs(state)
+        && in_transaction(|| status::set_state(state).map_err(|e| e.to_string())).is_ok()
+    {
+        reported.wrote(state);
     }
+}
+
+/// A catch-up (not one block's reaction) is logged when it ends.
+fn log_catch_up(batch: &WorkerCounters, took: Duration) {
+    if batch.blocks_applied + batch.blocks_reverted < 100 && took < Duration::from_secs(1) {
+        return;
+    }
+    let seconds = took.as_secs_f64();
+    log!(
+        "{NAME}: applied {} blocks ({} events), reverted {} blocks in {:.3} s ({:.0} events/s)",
+        batch.blocks_applied,
+        batch.events_applied,
+        batch.blocks_reverted,
+        seconds,
+        batch.events_applied as f64 / seconds.max(1e-9)
+    );
 }
 
 /// Applies pending blocks one transaction each, up to the first failure, which is recorded
@@ -278,20 +391,28 @@ fn wake_up() {
 fn apply_one_by_one(limit: i32, batch: &mut WorkerCounters) -> Result<(), (String, String)> {
     use crate::api::failure::{deferring, halt_at};
     // MINED blocks above the newest applied one, in chain order (Plan::PendingBlocks).
-    let pending = with_processor(|p| p.pending_blocks(limit as i64)).unwrap_or_default();
+    let pending = with_processor(|p| p.pending_blocks(limit as i64))
+        .map_err(|e| ("pending blocks".to_string(), e))?;
     for hash in pending {
         if stopping() {
             break;
         }
         let result = in_transaction(|| {
             Ok(deferring(&hash, "worker", |p| {
-                let outcome = p.process_block(&hash)?;
-                status::count(WorkerCounters {
-                    blocks_applied: 1,
-                    events_applied: outcome.report.applied as i64,
-                    ..Default::default()
-                })?;
-                Ok(outcome)
+                let outcome = match p.process_block(&hash) {
+                    // A gap in the chain: the blocks from here wait for the missing one.
+                    Err(wait) if wait.is_wait() => return Ok(None),
+                    other => other?,
+                };
+                status::count(
+                    WorkerCounters {
+                        blocks_applied: 1,
+                        events_applied: outcome.report.applied as i64,
+                        ..Default::default()
+                    },
+                    "catching up",
+                )?;
+                Ok(Some(outcome))
             })
             .map_err(|deferred| {
                 halt_at(&deferred.failure);
@@ -299,14 +420,15 @@ fn apply_one_by_one(limit: i32, batch: &mut WorkerCounters) -> Result<(), (Strin
             }))
         });
         match result.and_then(|r| r) {
-            Ok(outcome) if !outcome.already_applied => {
+            Ok(Some(outcome)) if !outcome.already_applied => {
                 batch.blocks_applied += 1;
                 batch.events_applied += outcome.report.applied as i64;
                 for w in &outcome.report.warnings {
                     pgrx::warning!("{NAME}: {w}");
                 }
             }
-            Ok(_) => {}
+            Ok(Some(_)) => {}
+            Ok(None) => break,
             Err(e) => return Err((hash, e)),
         }
     }

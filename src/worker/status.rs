@@ -25,15 +25,15 @@ pub fn started() -> SpiResult<()> {
 pub fn set_state(state: &str) -> SpiResult<()> {
     Spi::run_with_args(
         "UPDATE event_processor.worker_status SET state = $1, last_wakeup = now()
-          WHERE pid = pg_backend_pid() AND (state IS DISTINCT FROM $1 OR last_wakeup < now() - interval '10 seconds')",
+          WHERE pid = pg_backend_pid()",
         &[state.into()],
     )
 }
 
-/// Adds to the counters, in the transaction of the work counted.
-pub fn count(c: WorkerCounters) -> Result<(), crate::processor::ProcessorError> {
+/// Adds to the counters and sets the state, in the transaction of the work counted.
+pub fn count(c: WorkerCounters, state: &str) -> Result<(), crate::processor::ProcessorError> {
     Spi::run_with_args(
-        "UPDATE event_processor.worker_status SET state = 'catching up', last_wakeup = now(),
+        "UPDATE event_processor.worker_status SET state = $5, last_wakeup = now(),
                 blocks_applied = blocks_applied + $1, events_applied = events_applied + $2,
                 blocks_reverted = blocks_reverted + $3, events_reverted = events_reverted + $4",
         &[
@@ -41,9 +41,29 @@ pub fn count(c: WorkerCounters) -> Result<(), crate::processor::ProcessorError> 
             c.events_applied.into(),
             c.blocks_reverted.into(),
             c.events_reverted.into(),
+            state.into(),
         ],
     )
     .map_err(|e| crate::protocol::StoreError(e.to_string()).into())
+}
+
+/// What the worker last wrote to its row, so that a pass with nothing new to say writes
+/// nothing (an idle worker's liveness is in shared memory, wake.rs).
+#[derive(Debug, Default)]
+pub struct Reported {
+    pub announced: bool,
+    state: Option<&'static str>,
+}
+
+impl Reported {
+    pub fn differs(&self, state: &'static str) -> bool {
+        self.state != Some(state)
+    }
+
+    /// `state` was committed.
+    pub fn wrote(&mut self, state: &'static str) {
+        self.state = Some(state);
+    }
 }
 
 /// Remembers the last failure (the work itself was rolled back and will be retried).
