@@ -26,8 +26,8 @@ pub struct Slot {
     /// The worker's `MyLatch`, 0 while no worker runs. A PGPROC's latch lives in shared memory
     /// for the server's lifetime: a stale one wakes some other process, which latches allow.
     latch: AtomicUsize,
-    /// The database the worker serves (0 before it first started): commits elsewhere have no
-    /// worker to wake.
+    /// The database the worker serves (0 before it first connected): commits elsewhere have
+    /// no worker to wake, and status() elsewhere shows none of this.
     database: AtomicU32,
     /// Commits that asked for a wake-up, since the server started.
     requests: AtomicU64,
@@ -111,8 +111,7 @@ fn wake_worker() {
     let Some(slot) = slot() else { return };
     // SAFETY: plain reads of backend globals and a latch in shared memory.
     unsafe {
-        let database = slot.database.load(Ordering::SeqCst);
-        if database != 0 && database != pg_sys::MyDatabaseId.to_u32() {
+        if !serves_this_database(slot) {
             return;
         }
         let committed_at = pg_sys::GetCurrentTimestamp();
@@ -128,6 +127,13 @@ fn wake_worker() {
             pg_sys::SetLatch(latch as *mut pg_sys::Latch);
         }
     }
+}
+
+/// The worker serves this backend's database (a worker that never connected serves none; it
+/// runs a full pass when it does).
+fn serves_this_database(slot: &Slot) -> bool {
+    // SAFETY: a backend global, set once the backend connected to its database.
+    slot.database.load(Ordering::SeqCst) == unsafe { pg_sys::MyDatabaseId.to_u32() }
 }
 
 // ---- the worker's side -------------------------------------------------------------------
@@ -209,7 +215,8 @@ pub fn not_covered(taken: Taken) {
 
 /// What the slot says, for `status()`: wake-ups asked for, the milliseconds since the COMMIT of
 /// the oldest one not yet covered (NULL: none), the last reaction's latency, passes run, and
-/// the seconds since the worker was last awake. All NULL without a preloaded library.
+/// the seconds since the worker was last awake. All NULL without a preloaded library, and in a
+/// database the worker does not serve.
 #[allow(clippy::type_complexity)] // pgrx needs the name!s in the signature
 #[pg_extern(schema = "event_processor", volatile, parallel_safe)]
 pub fn wake_state() -> TableIterator<
@@ -222,7 +229,7 @@ pub fn wake_state() -> TableIterator<
         name!(seconds_since_active, Option<f64>),
     ),
 > {
-    let Some(slot) = slot() else {
+    let Some(slot) = slot().filter(|slot| serves_this_database(slot)) else {
         return TableIterator::once((None, None, None, None, None));
     };
     // SAFETY: a clock read.
