@@ -261,4 +261,42 @@ fn racing_indexer_sessions_and_a_worker_restart_lose_and_double_nothing() {
         ),
         0
     );
+
+    // Idle: the nap (100 ms here) runs its read-only check and nothing else, no pass and no
+    // write to the worker's row.
+    until(
+        &mut db,
+        "SELECT worker_state = 'idle' FROM event_processor.status()",
+        Duration::from_secs(30),
+    );
+    let quiet = |db: &mut Client| -> (String, i64) {
+        let row = db
+            .query_one(
+                "SELECT (SELECT xmin::text FROM event_processor.worker_status), reactions
+                   FROM event_processor.wake_state()",
+                &[],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    let before = quiet(&mut db);
+    // The first reading counts as one: six readings that went down are five naps.
+    let (mut naps, mut last) = (0, f64::MAX);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while naps < 6 {
+        assert!(Instant::now() < deadline, "the worker naps ({naps} seen)");
+        let since: f64 = db
+            .query_one(
+                "SELECT seconds_since_active FROM event_processor.wake_state()",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if since < last {
+            naps += 1;
+        }
+        last = since;
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(quiet(&mut db), before, "five naps: no pass, no write");
 }

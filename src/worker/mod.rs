@@ -100,6 +100,18 @@ pub extern "C-unwind" fn event_processor_worker_main(_arg: pg_sys::Datum) {
     let database = settings::worker_database();
     // FATAL (and a restart after WORKER_RESTART_SECONDS) if the database does not exist yet.
     BackgroundWorker::connect_worker_to_spi(Some(&database), None);
+    // The worker's commits need no WAL flush of their own: what it writes is derived from the
+    // indexer's rows, which commit synchronously. A crash can lose only its last commits,
+    // whose blocks are then pending again and applied anew. Waiting for the flush would
+    // lengthen every reaction and compete with the indexer's own commits for the WAL.
+    unsafe {
+        pg_sys::SetConfigOption(
+            c"synchronous_commit".as_ptr(),
+            c"off".as_ptr(),
+            pg_sys::GucContext::PGC_SUSET,
+            pg_sys::GucSource::PGC_S_OVERRIDE,
+        )
+    };
     wake::announce();
     log!("{NAME} started in database {database}");
     let mut reported = Reported::default();
@@ -344,11 +356,18 @@ fn apply_pending(reported: &mut Reported, batch: &mut WorkerCounters) -> Pass {
     }
 }
 
+/// Pending driver events, one transaction each, until none is left or a COMMIT announced a
+/// block: blocks go first (the logger inserts a driver event with every block, and a burst
+/// would otherwise keep the worker on driver events while new blocks wait).
 fn apply_driver_events(pending: bool) -> Pass {
     if !pending {
         return Pass::CaughtUp;
     }
     while !stopping() {
+        if wake::commit_waiting() {
+            // Its COMMIT set the latch: the next pass starts at once, blocks first.
+            return Pass::CaughtUp;
+        }
         match with_processor(process_next_driver_event) {
             Ok(Some(outcome)) => log!("{NAME}: {}", outcome.summary),
             Ok(None) => return Pass::CaughtUp,

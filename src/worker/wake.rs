@@ -186,6 +186,11 @@ pub fn take() -> Taken {
     }
 }
 
+/// A COMMIT asked for a pass since this one took the slot.
+pub fn commit_waiting() -> bool {
+    slot().is_some_and(|s| s.oldest_unhandled.load(Ordering::SeqCst) != NONE)
+}
+
 /// The pass ended with every pending block applied: its reaction latency is recorded.
 pub fn covered(taken: Taken) {
     let Some(slot) = slot() else { return };
