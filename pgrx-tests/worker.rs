@@ -194,13 +194,20 @@ fn worker_catches_up_survives_termination_and_reports_errors() {
         .get(0);
     assert_eq!(failure, format!("7261 {bad_hash} 1 22000 worker"));
 
-    // A child of the bad block waits behind the halt.
+    // A child of the bad block waits behind the halt: the pass its COMMIT asked for ran, and
+    // applied nothing.
+    wait_for(&mut db, "halted", |s| s.3 == "halted");
+    let passes = || "SELECT reactions FROM event_processor.wake_state()";
+    let before = count(&mut db, passes());
     db.batch_execute(&format!(
         "INSERT INTO starknet_blocks VALUES (7262, '0xbad2', '{bad_hash}', 2, 'MINED')"
     ))
     .unwrap();
-    wait_for(&mut db, "halted", |s| s.3 == "halted");
-    std::thread::sleep(Duration::from_millis(500));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(&mut db, passes()) == before {
+        assert!(Instant::now() < deadline, "no pass after the child's COMMIT");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     assert_eq!(status(&mut db).0, 2, "both wait");
 
     // Fixed and retried by the operator: both applied, the worker goes on.

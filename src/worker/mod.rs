@@ -369,7 +369,8 @@ fn apply_driver_events(pending: bool) -> Pass {
             return Pass::CaughtUp;
         }
         match with_processor(process_next_driver_event) {
-            Ok(Some(outcome)) => log!("{NAME}: {}", outcome.summary),
+            // One per block with the logger (StartBlock): DEBUG1, not the server log.
+            Ok(Some(outcome)) => debug1!("{NAME}: {}", outcome.summary),
             Ok(None) => return Pass::CaughtUp,
             Err(e) => {
                 fail("driver event", e);
