@@ -97,6 +97,34 @@ mod tests {
         nothing_of_block_12_applied(&before);
     }
 
+    /// A block timestamp or event nonce that is not a u64 is an error naming the block, vault
+    /// and column (it was read as 0 before), and nothing of the block is applied.
+    #[pg_test]
+    fn out_of_range_timestamps_and_nonces_fail_the_block() {
+        let before = prepare();
+        let process = "SELECT event_processor.process_block(12::numeric)";
+        Spi::run("UPDATE starknet_blocks SET timestamp = 18446744073709551616 WHERE block_hash = '0xb12'")
+            .unwrap();
+        assert_eq!(
+            sqlstate_of(process).as_deref(),
+            Some("22003: block 12 (0xb12), vault 0x7a11: starknet_blocks.timestamp is 18446744073709551616, not an integer in range")
+        );
+        nothing_of_block_12_applied(&before);
+
+        // An indexer whose events.event_nonce is numeric, not bigint.
+        Spi::run(
+            "UPDATE starknet_blocks SET timestamp = 1200 WHERE block_hash = '0xb12';
+             ALTER TABLE events ALTER COLUMN event_nonce TYPE numeric;
+             UPDATE events SET event_nonce = 1180591620717411303424 WHERE block_hash = '0xb12'",
+        )
+        .unwrap();
+        assert_eq!(
+            sqlstate_of(process).as_deref(),
+            Some("22003: block 12 (0xb12), vault 0x7a11: events.event_nonce is 1180591620717411303424, not an integer in range")
+        );
+        nothing_of_block_12_applied(&before);
+    }
+
     /// Spec R6: an unknown round skips the event with a WARNING (recorded as applied), or
     /// raises in strict mode.
     #[pg_test]

@@ -205,7 +205,10 @@ fn worker_catches_up_survives_termination_and_reports_errors() {
     .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while count(&mut db, passes()) == before {
-        assert!(Instant::now() < deadline, "no pass after the child's COMMIT");
+        assert!(
+            Instant::now() < deadline,
+            "no pass after the child's COMMIT"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     assert_eq!(status(&mut db).0, 2, "both wait");

@@ -96,7 +96,9 @@ impl SqlError for ProcessorError {
             | ProcessorError::ParentNotIndexed { .. }
             | ProcessorError::HeightTaken { .. } => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             ProcessorError::NotApplied(_) => ERRCODE_NO_DATA_FOUND,
-            ProcessorError::BadHeight(_) => ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+            ProcessorError::BadHeight(_) | ProcessorError::BadEventColumn { .. } => {
+                ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE
+            }
             ProcessorError::NewerBlocksApplied { .. }
             | ProcessorError::JournalPruned { .. }
             | ProcessorError::ChildStillCanonical { .. } => {
@@ -121,9 +123,14 @@ impl SqlError for ProcessorError {
                 "the indexer has not committed the parent block yet; it is applied with its parent".into(),
             ),
             ProcessorError::Event(e) => e.error.hint(),
-            ProcessorError::NewerBlocksApplied { number, .. } => {
-                Some(format!("SELECT event_processor.revert_to({}) reverts everything above height {}", number - 1, number - 1))
-            }
+            ProcessorError::NewerBlocksApplied { number, hash, .. } => Some(match number.checked_sub(1) {
+                Some(below) => format!(
+                    "SELECT event_processor.revert_to({below}) reverts everything above height {below}"
+                ),
+                None => format!(
+                    "SELECT event_processor.revert_to(0) reverts everything above height 0; then revert_block('{hash}')"
+                ),
+            }),
             ProcessorError::JournalPruned { .. } => Some(
                 "rebuild the state from the events, or raise event_processor.finality_depth for future blocks".into(),
             ),

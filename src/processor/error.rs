@@ -38,6 +38,16 @@ pub enum ProcessorError {
         hash: String,
         applied_hash: String,
     },
+    #[error(
+        "block {number} ({hash}), vault {vault}: {column} is {value}, not an integer in range"
+    )]
+    BadEventColumn {
+        number: u64,
+        hash: String,
+        vault: String,
+        column: &'static str,
+        value: String,
+    },
     #[error("{0} is not a block height (an integer from 0 to 2^64 - 1)")]
     BadHeight(String),
     #[error("block {0} was never applied; there is nothing to revert")]

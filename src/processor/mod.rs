@@ -45,23 +45,29 @@ pub(crate) fn read_text(c: &mut Columns) -> StoreResult<String> {
     c.text()
 }
 
-/// An events row whose arrays may still hold NULLs (reported with the event's context).
+/// An events row whose arrays may still hold NULLs (reported with the event's context), or
+/// whose timestamp or nonce is not a u64 (reported with the block and vault).
 struct RawEventRow {
     row: EventRow,
     null_at: Option<String>,
+    bad_column: Option<(&'static str, String)>,
 }
 
 fn read_event(c: &mut Columns) -> StoreResult<RawEventRow> {
+    let mut bad_column = None;
     let block_number = c.u64()?;
     let block_hash = c.text()?;
-    let block_timestamp = c.opt_text()?.map(|t| t.parse().unwrap_or(0));
+    let block_timestamp = c
+        .opt_text()?
+        .map(|t| integer("starknet_blocks.timestamp", t, &mut bad_column));
     let vault_address = c.text()?;
-    let event_nonce = c.text()?.parse().unwrap_or(0);
+    let event_nonce = integer("events.event_nonce", c.text()?, &mut bad_column);
     let event_name = c.text()?;
     let (keys, null_key) = without_nulls(c.text_array()?, "keys");
     let (data, null_data) = without_nulls(c.text_array()?, "data");
     Ok(RawEventRow {
         null_at: null_key.or(null_data),
+        bad_column,
         row: EventRow {
             block_number,
             block_hash,
@@ -77,6 +83,19 @@ fn read_event(c: &mut Columns) -> StoreResult<RawEventRow> {
     })
 }
 
+/// `text` as an integer; if it is not one, the first such column is noted (and 0 stands in
+/// until `checked_rows` turns the note into an error).
+fn integer<T: std::str::FromStr + Default>(
+    column: &'static str,
+    text: String,
+    bad_column: &mut Option<(&'static str, String)>,
+) -> T {
+    text.parse().unwrap_or_else(|_| {
+        bad_column.get_or_insert((column, text));
+        T::default()
+    })
+}
+
 fn without_nulls(felts: Vec<Option<String>>, array: &str) -> (Vec<String>, Option<String>) {
     let null_at = felts
         .iter()
@@ -88,12 +107,20 @@ fn without_nulls(felts: Vec<Option<String>>, array: &str) -> (Vec<String>, Optio
     )
 }
 
-/// Events rows as `EventRow`s; a NULL array element is an error naming the event.
+/// Events rows as `EventRow`s; a NULL array element is an error naming the event, a timestamp
+/// or nonce out of range one naming the block and vault.
 fn checked_rows(raw: Vec<RawEventRow>) -> Result<Vec<EventRow>, ProcessorError> {
     raw.into_iter()
-        .map(|r| match r.null_at {
-            None => Ok(r.row),
-            Some(location) => Err(ProcessError {
+        .map(|r| match (r.bad_column, r.null_at) {
+            (Some((column, value)), _) => Err(ProcessorError::BadEventColumn {
+                number: r.row.block_number,
+                hash: r.row.block_hash,
+                vault: r.row.vault_address,
+                column,
+                value,
+            }),
+            (None, None) => Ok(r.row),
+            (None, Some(location)) => Err(ProcessError {
                 context: Box::new(r.row.context()),
                 error: EventError::Decode(crate::events::DecodeError::NullElement {
                     event: r.row.event_name.clone(),
