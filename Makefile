@@ -15,18 +15,20 @@ $(SETUP_STAMP): scripts/setup.sh
 	bash scripts/setup.sh
 	@mkdir -p target && touch $(SETUP_STAMP)
 
-## test: every test: pure Rust (tests/) and in-database (pgrx-tests/), both run by
-## `cargo pgrx test`, then the worker's crash test on a cluster of its own
-test: $(SETUP_STAMP) test-pg test-worker-crash
+## test: every test: the pure crates' (tests/, plain cargo test), the in-database ones
+## (pgrx-tests/, `cargo pgrx test`), then the worker's crash test on a cluster of its own
+test: $(SETUP_STAMP) test-pure test-pg test-worker-crash
 
-## test-pure: the pure-Rust tests in tests/ (no database)
-test-pure: $(SETUP_STAMP)
-	$(CARGO) test --no-default-features --features "pg$(PG_MAJOR) pg_test" --test '*'
+## test-pure: the pure crates' tests (crates/protocol, crates/synth; files in tests/): plain
+## `cargo test`, no PostgreSQL, no setup
+PURE = -p event_processor_protocol -p event_processor_synth
+test-pure:
+	$(CARGO) test $(PURE)
 
 ## fuzz: the decoder and handlers over 1,000,000 malformed events (tests/fuzz.rs; `make test`
 ## runs 100,000), plus the regression corpus in tests/fixtures/fuzz/
-fuzz: $(SETUP_STAMP)
-	FUZZ_CASES=$${FUZZ_CASES:-1000000} $(CARGO) test --no-default-features --features "pg$(PG_MAJOR) pg_test" --test fuzz -- --nocapture
+fuzz:
+	FUZZ_CASES=$${FUZZ_CASES:-1000000} $(CARGO) test -p event_processor_synth --test fuzz -- --nocapture
 
 ## test-pg: the in-database tests in pgrx-tests/ (throw-away cluster run as `postgres`)
 test-pg: $(SETUP_STAMP)
@@ -64,6 +66,7 @@ fmt:
 lint: $(SETUP_STAMP)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --no-default-features --features "pg$(PG_MAJOR) pg_test" -- -D warnings
+	$(CARGO) clippy --all-targets $(PURE) -- -D warnings
 
 clean:
 	$(CARGO) clean

@@ -121,7 +121,7 @@ pub fn sqlstate_of(statement: &str) -> Option<String> {
         .expect("sqlstate_of")
 }
 
-/// Inserts a generated (src/synth) event row as the indexer does, with from_address.
+/// Inserts a generated (crates/synth) event row as the indexer does, with from_address.
 pub fn insert_synth_event(e: &crate::protocol::EventRow) {
     Spi::run_with_args(
         "INSERT INTO public.events (event_nonce, block_number, block_hash, vault_address, \

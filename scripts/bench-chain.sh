@@ -57,7 +57,7 @@ start_cluster
 bench_helpers
 START_ALL="$(now)"
 
-(cd "$CRATE_DIR" && cargo build --quiet --release --bin synth-chain)
+(cd "$CRATE_DIR" && cargo build --quiet --release -p event_processor_synth --bin synth-chain)
 CHAIN="$DIR/chain"
 log "generating the chain: $CHAIN_BLOCKS blocks (about 1 in $GAP with events), $VAULTS vaults x $LPS LPs, then $PROBE_BLOCKS + $INGEST_BLOCKS empty and $DENSE_BLOCKS dense blocks"
 "${CARGO_TARGET_DIR:-$CRATE_DIR/target}/release/synth-chain" sparse "$CHAIN" "$CHAIN_BLOCKS" "$SEED" "$VAULTS" "$LPS" \

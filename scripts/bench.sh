@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: figures for the processor on a seeded synthetic chain (a benchmark, not a test).
 # Builds and installs the release extension, starts a throw-away cluster and generates the chain
-# (src/synth through the synth-chain binary). Then, each figure next to a baseline measured in
+# (crates/synth through the synth-chain binary). Then, each figure next to a baseline measured in
 # the same run (absolute times on shared machines are noisy; the ratios are what to compare):
 #
 #  1. ingest overhead: the indexer-style writes (one transaction per block: its starknet_blocks
@@ -41,7 +41,7 @@ start_cluster
 bench_helpers
 START_ALL="$(now)"
 
-(cd "$CRATE_DIR" && cargo build --quiet --release --bin synth-chain)
+(cd "$CRATE_DIR" && cargo build --quiet --release -p event_processor_synth --bin synth-chain)
 SYNTH="$CRATE_DIR/target/release/synth-chain"
 CHAIN="$DIR/chain"
 log "generating the chain (seed $SEED: $VAULTS vaults, $LPS LPs and $BIDDERS bidders each, $BLOCKS blocks)"

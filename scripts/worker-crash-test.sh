@@ -20,7 +20,7 @@ event_processor.worker_max_blocks = 50"
 install_extension
 start_cluster
 CHAIN="$DIR/chain"
-(cd "$CRATE_DIR" && cargo run --quiet --bin synth-chain -- "$CHAIN" 5 4 20 10 "$BLOCKS" 10 2>/dev/null)
+(cd "$CRATE_DIR" && cargo run --quiet -p event_processor_synth --bin synth-chain -- "$CHAIN" 5 4 20 10 "$BLOCKS" 10 2>/dev/null)
 chmod -R a+rX "$CHAIN"
 
 fail() { echo "worker-crash-test: FAILED: $*" >&2; exit 1; }

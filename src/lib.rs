@@ -2,14 +2,18 @@
 //! by an indexer into `events` / `starknet_blocks`, to the protocol's state tables.
 //!
 //! Layers (see README "Architecture"):
-//! * `codec`, `events` — pure Rust (no pgrx): felts, integers, selectors, typed event decoding;
+//! * `codec`, `events`, `protocol` — the pure crate crates/protocol (no pgrx): felts,
+//!   integers, selectors, typed event decoding, every event's effect;
+//! * `store`, `processor` — SPI: the kept statements, blocks, batches, reverts;
 //! * `api` — the thin pgrx boundary: SQL functions and the mapping of errors to SQLSTATEs;
+//! * `worker` — the background worker and its wake-up at the indexer's COMMIT;
 //! * `schema` — the extension's SQL (state tables, notifications, bookkeeping) from `sql/`.
 
-pub mod codec;
-pub mod events;
-pub mod protocol;
-pub mod synth;
+// The pure protocol logic (crates/protocol), under the names the extension's layers use.
+pub use event_processor_protocol::{codec, events, protocol};
+// The simulator (crates/synth) is not part of the shipped extension: only its tests use it.
+#[cfg(any(test, feature = "pg_test"))]
+pub use event_processor_synth as synth;
 
 mod api;
 mod processor;

@@ -1,7 +1,7 @@
-//! The backend contract checker (src/synth/backend.rs) accepts what the Pitch Lake backend
+//! The backend contract checker (crates/synth/src/backend.rs) accepts what the Pitch Lake backend
 //! parses and rejects, naming the channel and key, what would stop its listener.
 
-use event_processor::synth::backend::{check, Violation};
+use event_processor_synth::backend::{check, Violation};
 
 const LP: &str = r#"{"operation" : "update", "payload" : {"address":"0xa1","vault_address":"0x7a11","stashed_balance":0,"locked_balance":0,"unlocked_balance":340282366920938463463374607431768211457,"latest_block":12}}"#;
 const VAULT: &str = r#"{"unlocked_balance":0,"locked_balance":0,"current_round":1,"current_round_address":"0x1a1","stashed_balance":0,"address":"0x7a11","latest_block":10,"fossil_client_address":"0xf0","eth_address":"0xe7","option_round_class_hash":"0xc1","alpha":5000,"strike_level":-1000,"round_transition_period":100,"auction_duration":200,"round_duration":300,"deployment_date":1000}"#;

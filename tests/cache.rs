@@ -3,8 +3,8 @@
 //! and the journal after writing each batch's changes equal a direct run's, and reverting block
 //! by block from the written journal gives back every earlier state.
 
-use event_processor::protocol::{apply_rows, CachedStore, MemoryStore, Settings};
-use event_processor::synth::{ChainConfig, Rng, RoundAddressing, Simulator};
+use event_processor_protocol::protocol::{apply_rows, CachedStore, MemoryStore, Settings};
+use event_processor_synth::{ChainConfig, Rng, RoundAddressing, Simulator};
 
 fn check(cfg: ChainConfig, rng: &mut Rng) {
     let label = format!("seed {} {:?}", cfg.seed, cfg.addressing);
@@ -74,7 +74,7 @@ fn batches_of_any_size_equal_block_by_block_application() {
 
 #[test]
 fn the_lp_scaling_chain_settles_a_round_with_every_lp_through_one_batch() {
-    let (blocks, [start, _, end, settle]) = event_processor::synth::Simulator::lp_scaling(300, 1);
+    let (blocks, [start, _, end, settle]) = event_processor_synth::Simulator::lp_scaling(300, 1);
     assert!(start < end && end < settle && settle == blocks.len() - 1);
     let mut direct = MemoryStore::default();
     let mut cached = CachedStore::new(MemoryStore::default());

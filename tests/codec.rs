@@ -1,6 +1,6 @@
 //! Pure tests of the felt codec (spec §1.5, §1.6, §2.1). No database.
 
-use event_processor::codec::{
+use event_processor_protocol::codec::{
     canonical_hex, felt_to_bool, felt_to_i128, felt_to_u128, felt_to_u64, parse_felt, sn_keccak,
     u256_from_halves, EventKind, FeltError, U256Half,
 };
@@ -8,7 +8,7 @@ use num_bigint::BigUint;
 
 const PRIME_HEX: &str = "0x800000000000011000000000000000000000000000000000000000000000001";
 
-fn felt(text: &str) -> event_processor::codec::Felt {
+fn felt(text: &str) -> event_processor_protocol::codec::Felt {
     parse_felt(text).unwrap_or_else(|e| panic!("{text}: {e}"))
 }
 

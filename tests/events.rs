@@ -4,8 +4,8 @@
 #[path = "fixtures/worked_example.rs"]
 mod worked_example;
 
-use event_processor::codec::{canonical_hex, EventKind, FeltError};
-use event_processor::events::{decode, DecodeError, DecodedEvent, Event};
+use event_processor_protocol::codec::{canonical_hex, EventKind, FeltError};
+use event_processor_protocol::events::{decode, DecodeError, DecodedEvent, Event};
 use serde_json::json;
 use worked_example as wx;
 

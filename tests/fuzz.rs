@@ -1,12 +1,14 @@
-//! Fuzzing the decoder and the handlers (issue: reliability): malformed events (src/synth
+//! Fuzzing the decoder and the handlers (issue: reliability): malformed events (crates/synth
 //! `Mutator`: mutations of valid events, random felts under known and unknown names) applied
 //! to the state of a random history must never panic, and every error must name the event
 //! (block, vault, nonce). FUZZ_CASES sets the number of cases (default 100,000; `make fuzz`
 //! runs 1,000,000 in a release build). tests/fixtures/fuzz/regressions.tsv keeps cases worth
 //! re-running on every test run (name, keys, data; felts comma-separated).
 
-use event_processor::protocol::{apply_rows, CachedStore, EventRow, MemoryStore, Settings};
-use event_processor::synth::{ChainConfig, Mutator, RoundAddressing, Simulator};
+use event_processor_protocol::protocol::{
+    apply_rows, CachedStore, EventRow, MemoryStore, Settings,
+};
+use event_processor_synth::{ChainConfig, Mutator, RoundAddressing, Simulator};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// A random history's state, and its events as templates for mutation.

@@ -1,11 +1,11 @@
 //! Focused tests of each handler (spec §3.3) and its edge cases, over the in-memory store.
 
-use event_processor::codec::EventKind as K;
-use event_processor::protocol::state::RoundState;
-use event_processor::protocol::{
+use event_processor_protocol::codec::EventKind as K;
+use event_processor_protocol::protocol::state::RoundState;
+use event_processor_protocol::protocol::{
     apply_rows, ApplyReport, EventError, EventRow, MemoryStore, ProcessError, Settings,
 };
-use event_processor::synth::encode::{hex_i128, Encoded};
+use event_processor_synth::encode::{hex_i128, Encoded};
 use num_bigint::BigUint;
 
 const V: &str = "0x7a11";

@@ -1,10 +1,10 @@
-//! Property tests over random valid Pitch Lake histories (src/synth): after every block the
+//! Property tests over random valid Pitch Lake histories (crates/synth): after every block the
 //! processor's state (over the in-memory store) must equal the simulator's independent model
 //! exactly, and the invariants of spec §3.5 must hold.
 
-use event_processor::protocol::state::RoundState;
-use event_processor::protocol::{apply_rows, MemoryStore, Settings};
-use event_processor::synth::{ChainConfig, RoundAddressing, Simulator};
+use event_processor_protocol::protocol::state::RoundState;
+use event_processor_protocol::protocol::{apply_rows, MemoryStore, Settings};
+use event_processor_synth::{ChainConfig, RoundAddressing, Simulator};
 use num_bigint::BigUint;
 
 fn check_block(store: &MemoryStore, sim: &Simulator, context: &str) {

@@ -3,8 +3,8 @@
 //! then a different replacement history must give the same state as processing it from
 //! scratch.
 
-use event_processor::protocol::{apply_rows, MemoryStore, Settings};
-use event_processor::synth::{ChainConfig, Rng, RoundAddressing, Simulator, SynthBlock};
+use event_processor_protocol::protocol::{apply_rows, MemoryStore, Settings};
+use event_processor_synth::{ChainConfig, Rng, RoundAddressing, Simulator, SynthBlock};
 
 fn apply(store: &mut MemoryStore, block: &SynthBlock) {
     let report =

@@ -5,7 +5,7 @@
 #[path = "fixtures/worked_example.rs"]
 mod worked_example;
 
-use event_processor::protocol::{apply_rows, EventRow, MemoryStore, Settings};
+use event_processor_protocol::protocol::{apply_rows, EventRow, MemoryStore, Settings};
 use worked_example as wx;
 
 fn rows_of_block(block: u64, with_from_address: bool) -> Vec<EventRow> {

@@ -1,6 +1,6 @@
 //! Typed values → the indexer's hex felt strings (spec §1.5, §2.1): the inverse of `codec`.
 
-use crate::codec::{EventKind, Felt};
+use event_processor_protocol::codec::{EventKind, Felt};
 use num_bigint::BigUint;
 
 pub fn hex_u64(v: u64) -> String {

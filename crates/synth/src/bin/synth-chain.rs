@@ -1,4 +1,4 @@
-//! Writes a seeded synthetic Pitch Lake chain (src/synth) as TSV in the indexer's column
+//! Writes a seeded synthetic Pitch Lake chain (crates/synth) as TSV in the indexer's column
 //! order, for `\copy` into starknet_blocks and events (with from_address). Used by the
 //! benchmarks.
 //!
@@ -8,7 +8,7 @@
 //!     (a real chain's shape: about one block in `gap` carries events, the rest are empty;
 //!     then `tail_empty` empty blocks and `tail_dense` blocks that all carry events)
 
-use event_processor::synth::{ChainConfig, RoundAddressing, Simulator, SynthBlock};
+use event_processor_synth::{ChainConfig, RoundAddressing, Simulator, SynthBlock};
 use std::io::{BufWriter, Write};
 
 fn arg(args: &[String], i: usize, default: u64) -> u64 {

@@ -3,8 +3,8 @@
 //! random felts under a known or unknown name. Deterministic for a seed. Pure Rust.
 
 use super::rng::Rng;
-use crate::codec::EventKind;
-use crate::protocol::EventRow;
+use event_processor_protocol::codec::EventKind;
+use event_processor_protocol::protocol::EventRow;
 
 pub struct Mutator {
     rng: Rng,

@@ -5,9 +5,9 @@
 
 use super::encode::{hex_i128, Encoded};
 use super::rng::Rng;
-use crate::codec::EventKind as K;
-use crate::protocol::state::RoundState;
-use crate::protocol::EventRow;
+use event_processor_protocol::codec::EventKind as K;
+use event_processor_protocol::protocol::state::RoundState;
+use event_processor_protocol::protocol::EventRow;
 use num_bigint::BigUint;
 use num_traits::{CheckedSub, Zero};
 use std::collections::{BTreeMap, BTreeSet};
