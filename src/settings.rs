@@ -1,5 +1,6 @@
 //! The extension's settings (GUCs), registered in `_PG_init`.
 
+use crate::processor::ProcessorSettings;
 use crate::protocol::Settings;
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use std::ffi::CString;
@@ -23,7 +24,7 @@ pub static TRIGGER_ENABLED: GucSetting<bool> = GucSetting::<bool>::new(true);
 pub fn worker_mode() -> bool {
     MODE.get() == Mode::Worker || !TRIGGER_ENABLED.get()
 }
-/// What a failing block does on the trigger path (README "Failure policy").
+/// What a failing block does on the trigger path (docs/operations.md "Failure policy").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, pgrx::PostgresGucEnum)]
 pub enum FailurePolicy {
     /// The indexer's transaction fails with the error; nothing is written.
@@ -169,8 +170,13 @@ pub fn register() {
     );
 }
 
-pub fn processing() -> Settings {
-    Settings {
-        strict: STRICT.get(),
+/// What a processor is told for one call.
+pub fn processing() -> ProcessorSettings {
+    ProcessorSettings {
+        protocol: Settings {
+            strict: STRICT.get(),
+        },
+        finality_depth: finality_depth(),
+        batch_size: WORKER_MAX_BLOCKS.get().max(1) as i64,
     }
 }

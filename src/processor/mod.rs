@@ -137,10 +137,22 @@ fn checked_rows(raw: Vec<RawEventRow>) -> Result<Vec<EventRow>, ProcessorError> 
 /// replay) goes to the database directly.
 pub struct Processor<'a, 'conn> {
     store: CachedStore<SpiStore<'a, 'conn>>,
-    pub settings: Settings,
+    pub settings: ProcessorSettings,
     /// Blocks of the unflushed batch that are final or were pruned in it: their journal
     /// entries are not written.
     final_blocks: HashSet<String>,
+}
+
+/// What the processor is told, read once per call from the session's settings
+/// (settings.rs): it reads no GUC itself.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessorSettings {
+    /// For the handlers (spec R6).
+    pub protocol: Settings,
+    /// Blocks below the newest indexed one that keep their revert journal.
+    pub finality_depth: u64,
+    /// Blocks per batch when the trigger path catches up pending blocks first.
+    pub batch_size: i64,
 }
 
 /// What applying a batch of pending blocks did.
@@ -164,7 +176,7 @@ pub struct BlockOutcome {
 }
 
 impl<'a, 'conn> Processor<'a, 'conn> {
-    pub fn new(store: SpiStore<'a, 'conn>, settings: Settings) -> Self {
+    pub fn new(store: SpiStore<'a, 'conn>, settings: ProcessorSettings) -> Self {
         Processor {
             store: CachedStore::new(store),
             settings,
@@ -335,7 +347,7 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         run: &[PendingBlock],
         ctx: &BlockContext,
     ) -> Result<(), ProcessorError> {
-        let depth = crate::settings::finality_depth();
+        let depth = self.settings.finality_depth;
         let previous = ctx.newest_applied.and_then(|(_, w)| w);
         let mut watermark = previous;
         let mut columns: [Vec<Option<String>>; 5] = Default::default();
@@ -374,7 +386,7 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         match self.apply_block(hash) {
             // Refused before anything was written: catch up, then the block itself.
             Err(ProcessorError::ParentNotApplied { .. }) => {
-                let limit = crate::settings::WORKER_MAX_BLOCKS.get().max(1) as i64;
+                let limit = self.settings.batch_size;
                 let mut caught_up = BatchOutcome::default();
                 loop {
                     let batch = self.process_pending(limit)?;
@@ -485,9 +497,9 @@ impl<'a, 'conn> Processor<'a, 'conn> {
                 vec![Some(hash.clone()), Some(number.to_string())],
                 read_event,
             )?)?;
-            outcome.report = apply_rows(&mut self.store, rows, self.settings)?;
+            outcome.report = apply_rows(&mut self.store, rows, self.settings.protocol)?;
         }
-        let depth = crate::settings::finality_depth();
+        let depth = self.settings.finality_depth;
         let is_final = finality::is_final(number, ctx.newest_indexed, depth);
         if is_final {
             self.final_blocks.insert(hash.clone());
@@ -547,7 +559,7 @@ impl<'a, 'conn> Processor<'a, 'conn> {
             upper.map(|u| u.to_string()),
         ];
         let rows = checked_rows(self.db().rows(plan, args, read_event)?)?;
-        let report = apply_rows(&mut self.store, rows, self.settings)?;
+        let report = apply_rows(&mut self.store, rows, self.settings.protocol)?;
         self.flush()?;
         Ok(report)
     }

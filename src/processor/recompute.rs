@@ -62,7 +62,7 @@ impl Processor<'_, '_> {
                 vec![t(&block.hash), t(block.number)],
                 read_event,
             )?)?;
-            apply_rows(&mut memory, rows, self.settings)?;
+            apply_rows(&mut memory, rows, self.settings.protocol)?;
         }
         Ok(memory)
     }

@@ -96,7 +96,7 @@ impl Processor<'_, '_> {
             return Err(ProcessorError::JournalPruned {
                 number,
                 hash,
-                depth: crate::settings::finality_depth(),
+                depth: self.settings.finality_depth,
             });
         }
         self.replay_journal(number, hash)
@@ -210,7 +210,7 @@ impl Processor<'_, '_> {
     /// Deletes the journals of applied blocks deeper than the finality depth below `newest`.
     /// Returns how many blocks it pruned.
     pub fn prune_journal(&mut self, newest: u64) -> Result<usize, ProcessorError> {
-        let depth = crate::settings::finality_depth();
+        let depth = self.settings.finality_depth;
         let pruned = self
             .db()
             .rows(Plan::PruneBlocks, vec![t(newest), t(depth)], read_text)?;
