@@ -1,4 +1,4 @@
-//! In-database tests (run by `cargo pgrx test`, see README "Tests").
+//! In-database tests (run by `cargo pgrx test`, see docs/testing.md).
 //! * `#[pg_test]`s run inside the test server, each in a transaction that is rolled back;
 //! * `client` holds plain `#[test]`s that connect to the same server over libpq, for what a
 //!   rolled-back transaction cannot show (commits, NOTIFY delivery, DROP EXTENSION);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make package`: a release build packaged for PostgreSQL 15 (cargo pgrx package), as a tarball
 # whose paths are those of Debian's PostgreSQL packages (usr/lib/postgresql/15/lib,
-# usr/share/postgresql/15/extension): extract it at / on the server (README "Install a
-# package"). Checks that the archive holds the library, the control file, this version's
+# usr/share/postgresql/15/extension): extract it at / on the server (docs/installation.md "Install into a
+# PostgreSQL 15 server"). Checks that the archive holds the library, the control file, this version's
 # install script and every upgrade script.
 set -euo pipefail
 PG_MAJOR="${PG_MAJOR:-15}"

@@ -1,4 +1,4 @@
--- Privileges (README "Roles and grants"). Runs last, over every routine of the schema.
+-- Privileges (docs/operations.md "Roles and grants"). Runs last, over every routine of the schema.
 --
 -- * Routines that change state (processing, revert, retry/skip, the trigger entry points,
 --   table set-up) are not executable by PUBLIC: only the extension's owner and roles it grants

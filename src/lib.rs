@@ -1,7 +1,7 @@
 //! event_processor: a PostgreSQL extension that applies Pitch Lake (Starknet) events, written
 //! by an indexer into `events` / `starknet_blocks`, to the protocol's state tables.
 //!
-//! Layers (see README "Architecture"):
+//! Layers (docs/architecture.md):
 //! * `codec`, `events`, `protocol` — the pure crate crates/protocol (no pgrx): felts,
 //!   integers, selectors, typed event decoding, every event's effect;
 //! * `store`, `processor` — SPI: the kept statements, blocks, batches, reverts;
@@ -24,7 +24,7 @@ mod worker;
 
 ::pgrx::pg_module_magic!(name, version);
 
-// In-database tests live in pgrx-tests/ (see README "Tests"); they are compiled into the
+// In-database tests live in pgrx-tests/ (see docs/testing.md); they are compiled into the
 // extension only for `cargo pgrx test` (feature pg_test) and the lib's test binary.
 #[cfg(any(test, feature = "pg_test"))]
 #[path = "../pgrx-tests/mod.rs"]

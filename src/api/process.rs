@@ -18,7 +18,7 @@ use pgrx::AnyNumeric;
 /// * `enable_seqscan = off`: the kept plans are made while the state tables are young and
 ///   small, and a sequential scan chosen then is kept as the table grows, turning key
 ///   lookups quadratic. Every statement here has an index path.
-/// * `search_path = pg_catalog, pg_temp`: security (README "Roles and grants").
+/// * `search_path = pg_catalog, pg_temp`: security (docs/operations.md "Roles and grants").
 /// * `jit = off`: a statement whose plan carries `enable_seqscan = off`'s disable cost (an
 ///   input table without the index it needs) crosses `jit_above_cost`, and LLVM would compile
 ///   it on every execution (1.5 ms per empty block, 210 ms per block with events, measured).
@@ -145,7 +145,7 @@ fn process_pending(
 /// Called by the deferred trigger on starknet_blocks at the indexer's COMMIT. In worker mode it
 /// only has the worker woken when the transaction commits. Inline, while processing is halted
 /// at a failed block, or while the block's parent is not indexed yet, the block waits;
-/// otherwise `event_processor.failure_policy` decides what a failure does (README "Failure
+/// otherwise `event_processor.failure_policy` decides what a failure does (docs/operations.md "Failure
 /// policy").
 #[pg_extern(schema = "event_processor")]
 pub fn process_block_from_trigger(block_hash: &str) {
