@@ -20,6 +20,7 @@ mod processor;
 mod schema;
 mod settings;
 mod store;
+mod transaction;
 mod worker;
 
 ::pgrx::pg_module_magic!(name, version);

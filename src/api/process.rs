@@ -5,79 +5,9 @@ use super::error::raise;
 use crate::processor::{BlockOutcome, Processor, ProcessorError};
 use crate::protocol::Warning;
 use crate::settings::{self, FailurePolicy};
-use crate::store::SpiStore;
+use crate::transaction::{deferring, halt_at, with_processor};
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
-
-/// Runs `f` with a processor over SPI, with three settings changed in a GUC nest level
-/// (as a function's SET clause does: the caller's values are back afterwards, and on error
-/// by the abort). The planner settings were measured (BENCHMARKS.md):
-/// * `plan_cache_mode = force_generic_plan`: under `auto`, statements with array parameters
-///   are re-planned on every call (their generic estimate of 10 unnest rows always looks
-///   worse than the custom one);
-/// * `enable_seqscan = off`: the kept plans are made while the state tables are young and
-///   small, and a sequential scan chosen then is kept as the table grows, turning key
-///   lookups quadratic. Every statement here has an index path.
-/// * `search_path = pg_catalog, pg_temp`: security (docs/operations.md "Roles and grants").
-/// * `jit = off`: a statement whose plan carries `enable_seqscan = off`'s disable cost (an
-///   input table without the index it needs) crosses `jit_above_cost`, and LLVM would compile
-///   it on every execution (1.5 ms per empty block, 210 ms per block with events, measured).
-pub(crate) fn with_processor<R>(
-    f: impl FnOnce(&mut Processor) -> Result<R, ProcessorError>,
-) -> Result<R, ProcessorError> {
-    with_settings(
-        &[
-            (c"plan_cache_mode", c"force_generic_plan"),
-            (c"enable_seqscan", c"off"),
-            (c"jit", c"off"),
-            // Every statement names its tables with their schema, and with this path functions
-            // and operators resolve in pg_catalog first: a caller's search_path cannot hijack
-            // them.
-            (c"search_path", c"pg_catalog, pg_temp"),
-        ],
-        pg_sys::GucContext::PGC_USERSET,
-        || {
-            Spi::connect(|client| {
-                let mut processor = Processor::new(SpiStore::new(client), settings::processing());
-                let result = f(&mut processor)?;
-                // Nothing cached may outlive the call: what a step left unflushed is written now.
-                processor.flush()?;
-                Ok(result)
-            })
-        },
-    )
-}
-
-/// Runs `f` with `settings` changed in a GUC nest level, as a function's SET clause does: the
-/// caller's values are back afterwards, and on error by the abort. `context` is the privilege
-/// the settings need (PGC_SUSET ones only for a superuser).
-pub(crate) fn with_settings<R>(
-    settings: &[(&std::ffi::CStr, &std::ffi::CStr)],
-    context: pg_sys::GucContext::Type,
-    f: impl FnOnce() -> R,
-) -> R {
-    // SAFETY: backend GUC calls inside a transaction; the nest level is closed below, or by
-    // the transaction abort an ERROR causes.
-    let level = unsafe { pg_sys::NewGUCNestLevel() };
-    for (name, value) in settings {
-        let applied = unsafe {
-            pg_sys::set_config_option(
-                name.as_ptr(),
-                value.as_ptr(),
-                context,
-                pg_sys::GucSource::PGC_S_SESSION,
-                pg_sys::GucAction::GUC_ACTION_SAVE,
-                true,
-                0,
-                false,
-            )
-        };
-        debug_assert!(applied > 0, "{name:?} = {value:?} was not applied");
-    }
-    let result = f();
-    unsafe { pg_sys::AtEOXact_GUC(true, level) };
-    result
-}
 
 fn report_warnings(warnings: &[Warning]) {
     for w in warnings {
@@ -166,13 +96,13 @@ pub fn process_block_from_trigger(block_hash: &str) {
     };
     let outcome = match settings::FAILURE_POLICY.get() {
         FailurePolicy::Raise => with_processor(step),
-        FailurePolicy::Defer => match super::failure::deferring(block_hash, "trigger", step) {
+        FailurePolicy::Defer => match deferring(block_hash, "trigger", step) {
             Ok(outcome) => Ok(outcome),
             // Reverted later in the same transaction: nothing to apply, nothing failed.
             Err(deferred) if matches!(deferred.error, Some(ProcessorError::Reverted { .. })) => {
                 return
             }
-            Err(deferred) => return super::failure::halt_at(&deferred.failure),
+            Err(deferred) => return halt_at(&deferred.failure),
         },
     };
     match outcome {

@@ -2,7 +2,7 @@
 //! compared with the live tables or put in their place.
 
 use super::error::raise;
-use super::process::{with_processor, with_settings};
+use crate::transaction::{with_processor, with_settings};
 use pgrx::prelude::*;
 
 /// Every row and column where the live state tables differ from the state recomputed from the

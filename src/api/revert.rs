@@ -1,9 +1,9 @@
 //! Reverting: `revert_block`, `revert_to`, `prune_journal`, and the trigger's entry point.
 
 use super::error::raise;
-use super::process::with_processor;
 use crate::processor::RevertOutcome;
 use crate::settings;
+use crate::transaction::with_processor;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
 

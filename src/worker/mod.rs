@@ -16,8 +16,9 @@ pub(crate) mod wake;
 
 pub use wake::at_commit as wake_at_commit;
 
-use crate::processor::{process_next_driver_event, Processor, ProcessorError, Survey};
+use crate::processor::{process_next_driver_event, Survey};
 use crate::settings;
+use crate::transaction::{self, in_transaction, processor_transaction, Unit};
 use pgrx::bgworkers::{BackgroundWorker, BackgroundWorkerBuilder, SignalWakeFlags};
 use pgrx::prelude::*;
 use std::time::{Duration, Instant};
@@ -53,44 +54,6 @@ pub fn register() {
         // pg_terminate_backend (which exits non-zero on purpose, below).
         .set_restart_time(Some(Duration::from_secs(settings::WORKER_RESTART_SECONDS)))
         .load();
-}
-
-/// Runs `f` as its own transaction: committed on `Ok`, rolled back on `Err` or on an ERROR
-/// (which pgrx turns into a panic after flushing PostgreSQL's error state).
-fn in_transaction<R>(f: impl FnOnce() -> Result<R, String>) -> Result<R, String> {
-    unsafe {
-        pg_sys::SetCurrentStatementStartTimestamp();
-        pg_sys::StartTransactionCommand();
-        pg_sys::PushActiveSnapshot(pg_sys::GetTransactionSnapshot());
-    }
-    let result = PgTryBuilder::new(std::panic::AssertUnwindSafe(f))
-        .catch_others(|caught| Err(describe(caught)))
-        .execute();
-    unsafe {
-        if result.is_ok() {
-            pg_sys::PopActiveSnapshot();
-            pg_sys::CommitTransactionCommand();
-        } else {
-            // As PostgresMain does after an error: release locks, snapshots and memory.
-            pg_sys::AbortCurrentTransaction();
-            pg_sys::MemoryContextSwitchTo(pg_sys::TopMemoryContext);
-        }
-    }
-    result
-}
-
-fn describe(caught: pg_sys::panic::CaughtError) -> String {
-    match caught {
-        pg_sys::panic::CaughtError::PostgresError(report)
-        | pg_sys::panic::CaughtError::ErrorReport(report) => report.message().to_string(),
-        pg_sys::panic::CaughtError::RustPanic { ereport, .. } => ereport.message().to_string(),
-    }
-}
-
-fn with_processor<R>(
-    f: impl FnOnce(&mut Processor) -> Result<R, ProcessorError>,
-) -> Result<R, String> {
-    in_transaction(|| crate::api::with_processor(f).map_err(|e| e.to_string()))
 }
 
 #[pg_guard]
@@ -215,7 +178,7 @@ fn nap_check() -> Result<bool, String> {
         if !installed()? {
             return Ok(false);
         }
-        crate::api::with_processor(|p| p.has_work()).map_err(|e| e.to_string())
+        crate::transaction::with_processor(|p| p.has_work()).map_err(|e| e.to_string())
     })
 }
 
@@ -237,7 +200,7 @@ fn pass(reported: &mut Reported) -> Pass {
         if announce {
             status::started().map_err(|e| e.to_string())?;
         }
-        crate::api::with_processor(|p| p.survey())
+        crate::transaction::with_processor(|p| p.survey())
             .map(Some)
             .map_err(|e| e.to_string())
     });
@@ -258,7 +221,7 @@ fn pass(reported: &mut Reported) -> Pass {
         if stopping() {
             return Pass::LeftPending;
         }
-        let result = with_processor(|p| {
+        let result = processor_transaction(|p| {
             let outcomes = p.revert_left_chain(hash)?;
             let events = outcomes.iter().map(|o| o.events as i64).sum();
             status::count(
@@ -309,7 +272,7 @@ fn apply_pending(reported: &mut Reported, batch: &mut WorkerCounters) -> Pass {
             return Pass::LeftPending;
         }
         let mut state = "catching up";
-        let result = with_processor(|p| {
+        let result = processor_transaction(|p| {
             let applied = p.process_pending(limit as i64)?;
             let done = applied.blocks < limit as usize || applied.waiting.is_some();
             if done {
@@ -368,7 +331,7 @@ fn apply_driver_events(pending: bool) -> Pass {
             // Its COMMIT set the latch: the next pass starts at once, blocks first.
             return Pass::CaughtUp;
         }
-        match with_processor(process_next_driver_event) {
+        match processor_transaction(process_next_driver_event) {
             // One per block with the logger (StartBlock): DEBUG1, not the server log.
             Ok(Some(outcome)) => debug1!("{NAME}: {}", outcome.summary),
             Ok(None) => return Pass::CaughtUp,
@@ -409,50 +372,26 @@ fn log_catch_up(batch: &WorkerCounters, took: Duration) {
 /// Applies pending blocks one transaction each, up to the first failure, which is recorded
 /// in `failed_blocks` (the halt) in the transaction that rolled the block back.
 fn apply_one_by_one(limit: i32, batch: &mut WorkerCounters) -> Result<(), (String, String)> {
-    use crate::api::failure::{deferring, halt_at};
     // MINED blocks above the newest applied one, in chain order (Plan::PendingBlocks).
-    let pending = with_processor(|p| p.pending_blocks(limit as i64))
+    let pending = processor_transaction(|p| p.pending_blocks(limit as i64))
         .map_err(|e| ("pending blocks".to_string(), e))?;
-    for hash in pending {
-        if stopping() {
-            break;
-        }
-        let result = in_transaction(|| {
-            Ok(deferring(&hash, "worker", |p| {
-                let outcome = match p.process_block(&hash) {
-                    // A gap in the chain: the blocks from here wait for the missing one.
-                    Err(wait) if wait.is_wait() => return Ok(None),
-                    other => other?,
-                };
-                status::count(
-                    WorkerCounters {
-                        blocks_applied: 1,
-                        events_applied: outcome.report.applied as i64,
-                        ..Default::default()
-                    },
-                    "catching up",
-                )?;
-                Ok(Some(outcome))
-            })
-            .map_err(|deferred| {
-                halt_at(&deferred.failure);
-                deferred.failure.message
-            }))
-        });
-        match result.and_then(|r| r) {
-            Ok(Some(outcome)) if !outcome.already_applied => {
-                batch.blocks_applied += 1;
-                batch.events_applied += outcome.report.applied as i64;
-                for w in &outcome.report.warnings {
-                    pgrx::warning!("{NAME}: {w}");
-                }
-            }
-            Ok(Some(_)) => {}
-            Ok(None) => break,
-            Err(e) => return Err((hash, e)),
-        }
+    let count = |outcome: &crate::processor::BlockOutcome| {
+        status::count(
+            WorkerCounters {
+                blocks_applied: 1,
+                events_applied: outcome.report.applied as i64,
+                ..Default::default()
+            },
+            "catching up",
+        )
+    };
+    let done = transaction::apply_one_by_one(pending, "worker", Unit::Transaction, count, stopping);
+    batch.blocks_applied += done.blocks;
+    batch.events_applied += done.events;
+    for w in &done.warnings {
+        pgrx::warning!("{NAME}: {w}");
     }
-    Ok(())
+    done.failed.map_or(Ok(()), Err)
 }
 
 /// A failure stops the wake-up: the block stays pending (nothing of it was committed), the
