@@ -3,7 +3,7 @@
 # whose paths are those of Debian's PostgreSQL packages (usr/lib/postgresql/15/lib,
 # usr/share/postgresql/15/extension): extract it at / on the server (docs/installation.md "Install into a
 # PostgreSQL 15 server"). Checks that the archive holds the library, the control file, this version's
-# install script and every upgrade script.
+# install script and every upgrade script, and that the library holds no simulator code.
 set -euo pipefail
 PG_MAJOR="${PG_MAJOR:-15}"
 PG_CONFIG="/usr/lib/postgresql/${PG_MAJOR}/bin/pg_config"
@@ -30,5 +30,12 @@ for upgrade in sql/event_processor--*--*.sql; do expect+=("${extdir#/}/$(basenam
 for file in "${expect[@]}"; do
   grep -qx "\./$file" <<<"$listing" || { echo "package: $file missing from $archive" >&2; exit 1; }
 done
+# The simulator (crates/synth) is for the tests and benchmarks only: none of it may ship.
+so="$out/${libdir#/}/event_processor.so"
+if nm -C --defined-only "$so" | grep -q 'event_processor_synth::'; then
+  echo "package: $so holds simulator symbols (event_processor_synth)" >&2; exit 1
+fi
+nm -C --defined-only "$so" | grep -q 'event_processor_protocol::' \
+  || { echo "package: $so has no protocol symbols: is the check looking at the right file?" >&2; exit 1; }
 echo "==> $archive ($(du -h "$archive" | cut -f1)):" >&2
 grep -v '/$' <<<"$listing" | sed 's/^/    /' >&2
