@@ -86,11 +86,17 @@ pub extern "C-unwind" fn event_processor_worker_main(_arg: pg_sys::Datum) {
             // Reload outside the signal handler.
             unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
         }
-        if settings::WORKER_ENABLED.get() {
-            react(woken, &mut reported);
-        }
+        let taken = settings::WORKER_ENABLED
+            .get()
+            .then(|| react(woken, &mut reported));
         if stopping() {
             break;
+        }
+        // A COMMIT during the pass may have found its latch reset by one of the backend's own
+        // waits: the slot's count says it asked.
+        if taken.is_some_and(wake::asked_since) {
+            woken = Woken::Latch;
+            continue;
         }
         let nap = Duration::from_millis(settings::WORKER_NAPTIME_MS.get().max(10) as u64);
         woken = wait(nap);
@@ -143,12 +149,13 @@ fn wait(nap: Duration) -> Woken {
 
 /// One wake-up: a pass if a COMMIT asked for one or the nap's check finds work. The COMMIT
 /// times the pass covers give the reaction latency, or go back if it left blocks pending.
-fn react(woken: Woken, reported: &mut Reported) {
+/// Returns what it took from the slot.
+fn react(woken: Woken, reported: &mut Reported) -> wake::Taken {
     wake::active();
     let taken = wake::take();
     if woken == Woken::Nap && !taken.woken() {
         match nap_check() {
-            Ok(false) => return,
+            Ok(false) => return taken,
             Ok(true) => {}
             // The pass reports the error.
             Err(_) => {}
@@ -158,6 +165,7 @@ fn react(woken: Woken, reported: &mut Reported) {
         Pass::CaughtUp => wake::covered(taken),
         Pass::LeftPending => wake::not_covered(taken),
     }
+    taken
 }
 
 /// Whether the extension and the indexer's tables exist in this database (the worker may

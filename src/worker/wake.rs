@@ -171,6 +171,8 @@ pub fn active() {
 #[derive(Debug, Clone, Copy)]
 pub struct Taken {
     since: i64,
+    /// The wake-up requests counted when the slot was taken.
+    requests: u64,
 }
 
 impl Taken {
@@ -181,9 +183,22 @@ impl Taken {
 }
 
 pub fn take() -> Taken {
-    Taken {
-        since: slot().map_or(NONE, |s| s.oldest_unhandled.swap(NONE, Ordering::SeqCst)),
+    match slot() {
+        Some(s) => Taken {
+            requests: s.requests.load(Ordering::SeqCst),
+            since: s.oldest_unhandled.swap(NONE, Ordering::SeqCst),
+        },
+        None => Taken {
+            requests: 0,
+            since: NONE,
+        },
     }
+}
+
+/// A COMMIT asked for a pass after `taken` was taken. The slot says so, not the latch: the
+/// backend resets its latch in its own waits too (a lock wait during a pass).
+pub fn asked_since(taken: Taken) -> bool {
+    slot().is_some_and(|s| s.requests.load(Ordering::SeqCst) != taken.requests)
 }
 
 /// A COMMIT asked for a pass since this one took the slot.
