@@ -31,11 +31,14 @@ for file in "${expect[@]}"; do
   grep -qx "\./$file" <<<"$listing" || { echo "package: $file missing from $archive" >&2; exit 1; }
 done
 # The simulator (crates/synth) is for the tests and benchmarks only: none of it may ship.
+# (The symbols are read whole first: grep -q stops early, and nm's SIGPIPE would fail the
+# pipeline under pipefail.)
 so="$out/${libdir#/}/event_processor.so"
-if nm -C --defined-only "$so" | grep -q 'event_processor_synth::'; then
+symbols="$(nm -C --defined-only "$so")"
+if grep -q 'event_processor_synth::' <<<"$symbols"; then
   echo "package: $so holds simulator symbols (event_processor_synth)" >&2; exit 1
 fi
-nm -C --defined-only "$so" | grep -q 'event_processor_protocol::' \
+grep -q 'event_processor_protocol::' <<<"$symbols" \
   || { echo "package: $so has no protocol symbols: is the check looking at the right file?" >&2; exit 1; }
 echo "==> $archive ($(du -h "$archive" | cut -f1)):" >&2
 grep -v '/$' <<<"$listing" | sed 's/^/    /' >&2

@@ -12,7 +12,7 @@ use pgrx::pg_sys::panic::CaughtError;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
-/// Runs `f` with a processor over SPI, with three settings changed in a GUC nest level
+/// Runs `f` with a processor over SPI, with four settings changed in a GUC nest level
 /// (as a function's SET clause does: the caller's values are back afterwards, and on error
 /// by the abort). The planner settings were measured (BENCHMARKS.md):
 /// * `plan_cache_mode = force_generic_plan`: under `auto`, statements with array parameters
