@@ -161,7 +161,7 @@ fn react(woken: Woken, reported: &mut Reported) -> wake::Taken {
             Err(_) => {}
         }
     }
-    match pass(reported) {
+    match pass(reported, taken) {
         Pass::CaughtUp => wake::covered(taken),
         Pass::LeftPending => wake::not_covered(taken),
     }
@@ -198,7 +198,7 @@ enum Pass {
     LeftPending,
 }
 
-fn pass(reported: &mut Reported) -> Pass {
+fn pass(reported: &mut Reported, taken: wake::Taken) -> Pass {
     let started = Instant::now();
     let announce = !reported.announced;
     let survey = in_transaction(|| {
@@ -261,7 +261,7 @@ fn pass(reported: &mut Reported) -> Pass {
         return Pass::LeftPending;
     }
     let end = match apply_pending(reported, &mut batch) {
-        Pass::CaughtUp => apply_driver_events(survey.driver_pending),
+        Pass::CaughtUp => apply_driver_events(survey.driver_pending, taken),
         left_pending => left_pending,
     };
     if matches!(end, Pass::CaughtUp) {
@@ -330,12 +330,12 @@ fn apply_pending(reported: &mut Reported, batch: &mut WorkerCounters) -> Pass {
 /// Pending driver events, one transaction each, until none is left or a COMMIT announced a
 /// block: blocks go first (the logger inserts a driver event with every block, and a burst
 /// would otherwise keep the worker on driver events while new blocks wait).
-fn apply_driver_events(pending: bool) -> Pass {
+fn apply_driver_events(pending: bool, taken: wake::Taken) -> Pass {
     if !pending {
         return Pass::CaughtUp;
     }
     while !stopping() {
-        if wake::commit_waiting() {
+        if wake::asked_since(taken) {
             // Its COMMIT set the latch: the next pass starts at once, blocks first.
             return Pass::CaughtUp;
         }

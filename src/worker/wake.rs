@@ -201,11 +201,6 @@ pub fn asked_since(taken: Taken) -> bool {
     slot().is_some_and(|s| s.requests.load(Ordering::SeqCst) != taken.requests)
 }
 
-/// A COMMIT asked for a pass since this one took the slot.
-pub fn commit_waiting() -> bool {
-    slot().is_some_and(|s| s.oldest_unhandled.load(Ordering::SeqCst) != NONE)
-}
-
 /// The pass ended with every pending block applied: its reaction latency is recorded.
 pub fn covered(taken: Taken) {
     let Some(slot) = slot() else { return };
