@@ -4,6 +4,7 @@
 
 use super::{read_text, Processor, ProcessorError};
 use crate::protocol::{StoreResult, Warning};
+use crate::store::catalog::InputTable;
 use crate::store::{Columns, Plan};
 
 #[derive(Debug)]
@@ -41,7 +42,7 @@ pub struct DriverOutcome {
 pub fn process_next_driver_event(
     p: &mut Processor,
 ) -> Result<Option<DriverOutcome>, ProcessorError> {
-    p.require_table("driver_events")?;
+    p.require_table(InputTable::DriverEvents)?;
     p.lock()?;
     let Some(event) = p
         .db()

@@ -86,7 +86,7 @@ pub enum ProcessorError {
     #[error(
         "table public.{0} does not exist; create it or run event_processor.create_indexer_tables()"
     )]
-    MissingInputTable(&'static str),
+    MissingInputTable(crate::store::catalog::InputTable),
     #[error("processing is not halted at block {0}: no open failure (see event_processor.failed_blocks)")]
     NotHalted(String),
     #[error("processing is halted at {halt}, not at block {hash}; retry or skip that block first")]

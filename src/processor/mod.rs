@@ -19,7 +19,8 @@ pub use survey::Survey;
 
 use crate::protocol::{apply_rows, ApplyReport, EventError, EventRow, ProcessError, Settings};
 use crate::protocol::{CachedStore, StoreError, StoreResult};
-use crate::store::{catalog, t, Columns, Plan, SpiStore};
+use crate::store::catalog::{self, InputTable};
+use crate::store::{t, Columns, Plan, SpiStore};
 use context::{read_block_context, BlockContext};
 use std::collections::HashSet;
 
@@ -220,7 +221,7 @@ impl<'a, 'conn> Processor<'a, 'conn> {
     }
 
     pub fn block_by_number(&mut self, number: &str) -> Result<Option<BlockRow>, ProcessorError> {
-        self.require_table("starknet_blocks")?;
+        self.require_table(InputTable::StarknetBlocks)?;
         self.one(
             Plan::BlockByNumber,
             vec![Some(number.to_string())],
@@ -247,14 +248,8 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         Ok(tables)
     }
 
-    fn require_table(&mut self, table: &'static str) -> Result<(), ProcessorError> {
-        let tables = self.input_tables()?;
-        let found = match table {
-            "starknet_blocks" => tables.starknet_blocks,
-            "driver_events" => tables.driver_events,
-            _ => tables.events,
-        };
-        if found {
+    fn require_table(&mut self, table: InputTable) -> Result<(), ProcessorError> {
+        if self.input_tables()?.exists(table) {
             Ok(())
         } else {
             Err(ProcessorError::MissingInputTable(table))
@@ -277,8 +272,8 @@ impl<'a, 'conn> Processor<'a, 'conn> {
     /// writing their state changes once at the end: the catch-up path. A run of empty blocks
     /// that continues the applied chain is recorded with one statement.
     pub fn process_pending(&mut self, limit: i64) -> Result<BatchOutcome, ProcessorError> {
-        self.require_table("starknet_blocks")?;
-        self.require_table("events")?;
+        self.require_table(InputTable::StarknetBlocks)?;
+        self.require_table(InputTable::Events)?;
         self.lock()?;
         let pending = self
             .db()
@@ -420,7 +415,7 @@ impl<'a, 'conn> Processor<'a, 'conn> {
 
     /// Up to `limit` pending blocks (MINED, above the newest applied one), in chain order.
     pub fn pending_blocks(&mut self, limit: i64) -> Result<Vec<String>, ProcessorError> {
-        self.require_table("starknet_blocks")?;
+        self.require_table(InputTable::StarknetBlocks)?;
         Ok(self.db().rows(
             Plan::PendingBlocks,
             vec![Some(limit.to_string())],
@@ -431,8 +426,8 @@ impl<'a, 'conn> Processor<'a, 'conn> {
     /// `process_block` without the flush: the block's state changes stay in the cache, so a
     /// batch of blocks is written with one set of statements (`flush`).
     pub fn apply_block(&mut self, hash: &str) -> Result<BlockOutcome, ProcessorError> {
-        self.require_table("starknet_blocks")?;
-        self.require_table("events")?;
+        self.require_table(InputTable::StarknetBlocks)?;
+        self.require_table(InputTable::Events)?;
         self.lock()?;
         self.apply_block_locked(hash)
     }

@@ -7,6 +7,7 @@ use crate::protocol::diff::{differences, Difference};
 use crate::protocol::dump::dump_queries;
 use crate::protocol::tables::Table;
 use crate::protocol::{apply_rows, MemoryStore, StoreResult};
+use crate::store::catalog::InputTable;
 use crate::store::{t, Columns, Plan, PlanKey, TableOp};
 
 /// An applied block, as `applied_blocks` records it.
@@ -87,7 +88,7 @@ impl Processor<'_, '_> {
         every: usize,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<RebuildOutcome, ProcessorError> {
-        self.require_table("starknet_blocks")?;
+        self.require_table(InputTable::StarknetBlocks)?;
         self.lock()?;
         let blocks = self.applied_blocks_in_order()?;
         // Children first: queued liquidity references its round.

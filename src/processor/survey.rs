@@ -4,6 +4,7 @@
 
 use super::failure::Halt;
 use super::{read_text, Processor, ProcessorError};
+use crate::store::catalog::InputTable;
 use crate::store::{t, Plan};
 
 /// The start of a pass, read in one transaction.
@@ -24,7 +25,7 @@ const LEFT_CHAIN_LIMIT: i64 = 1000;
 impl Processor<'_, '_> {
     /// The work a pass has to do. Needs the indexer's tables.
     pub fn survey(&mut self) -> Result<Survey, ProcessorError> {
-        self.require_table("starknet_blocks")?;
+        self.require_table(InputTable::StarknetBlocks)?;
         let left_chain = if self.newest_left_chain()? {
             self.db()
                 .rows(Plan::BlocksLeftChain, vec![t(LEFT_CHAIN_LIMIT)], read_text)?
@@ -42,7 +43,7 @@ impl Processor<'_, '_> {
     /// Whether a pass would find work: the nap's check, read-only. While processing is halted,
     /// pending blocks wait, so they count only once the failed block left the chain.
     pub fn has_work(&mut self) -> Result<bool, ProcessorError> {
-        self.require_table("starknet_blocks")?;
+        self.require_table(InputTable::StarknetBlocks)?;
         if self.newest_left_chain()? {
             return Ok(true);
         }

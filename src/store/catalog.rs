@@ -5,6 +5,30 @@
 
 use std::cell::Cell;
 
+/// One of the indexer's tables the processor reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputTable {
+    StarknetBlocks,
+    Events,
+    DriverEvents,
+}
+
+impl InputTable {
+    pub fn name(self) -> &'static str {
+        match self {
+            InputTable::StarknetBlocks => "starknet_blocks",
+            InputTable::Events => "events",
+            InputTable::DriverEvents => "driver_events",
+        }
+    }
+}
+
+impl std::fmt::Display for InputTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The indexer's tables as the catalog describes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InputTables {
@@ -12,6 +36,16 @@ pub struct InputTables {
     pub events: bool,
     pub driver_events: bool,
     pub events_have_from_address: bool,
+}
+
+impl InputTables {
+    pub fn exists(&self, table: InputTable) -> bool {
+        match table {
+            InputTable::StarknetBlocks => self.starknet_blocks,
+            InputTable::Events => self.events,
+            InputTable::DriverEvents => self.driver_events,
+        }
+    }
 }
 
 thread_local! {
