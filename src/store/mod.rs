@@ -6,6 +6,7 @@ mod flush;
 mod plans;
 pub mod rows;
 
+use crate::protocol::rows::ReadRow;
 use crate::protocol::state::{
     Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity, Vault,
 };
@@ -65,14 +66,21 @@ impl<'a, 'conn> SpiStore<'a, 'conn> {
         .collect()
     }
 
-    fn one<R>(
+    /// Executes `plan`; returns the state rows it selects (plans.rs `select`).
+    fn state_rows<R: ReadRow>(
         &mut self,
         plan: Plan,
         args: Vec<DatumWithOid<'static>>,
-        table: &'static str,
-        read: fn(&mut Columns) -> StoreResult<R>,
+    ) -> StoreResult<Vec<R>> {
+        self.query(plan, args, R::TABLE.info().name, |c| R::read(c))
+    }
+
+    fn state_row<R: ReadRow>(
+        &mut self,
+        plan: Plan,
+        args: Vec<DatumWithOid<'static>>,
     ) -> StoreResult<Option<R>> {
-        Ok(self.query(plan, args, table, read)?.into_iter().next())
+        Ok(self.state_rows(plan, args)?.into_iter().next())
     }
 
     /// Runs `sql` (a statement made once per call, not per event: the state dump of
@@ -107,107 +115,47 @@ pub fn texts(values: Vec<Arg>) -> Vec<DatumWithOid<'static>> {
 
 impl Source for SpiStore<'_, '_> {
     fn vault(&mut self, address: &str) -> StoreResult<Option<Vault>> {
-        self.one(
-            Plan::VaultSelect,
-            texts(vec![t(address)]),
-            "VaultStates",
-            rows::vault,
-        )
+        self.state_row(Plan::VaultSelect, texts(vec![t(address)]))
     }
     fn liquidity_provider(
         &mut self,
         address: &str,
         vault: &str,
     ) -> StoreResult<Option<LiquidityProvider>> {
-        self.one(
-            Plan::LpSelect,
-            texts(vec![t(address), t(vault)]),
-            "Liquidity_Providers",
-            rows::liquidity_provider,
-        )
+        self.state_row(Plan::LpSelect, texts(vec![t(address), t(vault)]))
     }
     fn liquidity_providers(&mut self, vault: &str) -> StoreResult<Vec<LiquidityProvider>> {
-        self.query(
-            Plan::LpsOfVault,
-            texts(vec![t(vault)]),
-            "Liquidity_Providers",
-            rows::liquidity_provider,
-        )
+        self.state_rows(Plan::LpsOfVault, texts(vec![t(vault)]))
     }
     fn round(&mut self, address: &str) -> StoreResult<Option<OptionRound>> {
-        self.one(
-            Plan::RoundSelect,
-            texts(vec![t(address)]),
-            "Option_Rounds",
-            rows::round,
-        )
+        self.state_row(Plan::RoundSelect, texts(vec![t(address)]))
     }
     fn round_by_id(&mut self, vault: &str, round_id: u64) -> StoreResult<Option<OptionRound>> {
-        self.one(
-            Plan::RoundById,
-            texts(vec![t(vault), t(round_id)]),
-            "Option_Rounds",
-            rows::round,
-        )
+        self.state_row(Plan::RoundById, texts(vec![t(vault), t(round_id)]))
     }
     fn rounds_of_vault(&mut self, vault: &str) -> StoreResult<Vec<OptionRound>> {
-        self.query(
-            Plan::RoundsOfVault,
-            texts(vec![t(vault)]),
-            "Option_Rounds",
-            rows::round,
-        )
+        self.state_rows(Plan::RoundsOfVault, texts(vec![t(vault)]))
     }
     fn queued_liquidity(&mut self, lp: &str, round: &str) -> StoreResult<Option<QueuedLiquidity>> {
-        self.one(
-            Plan::QueuedSelect,
-            texts(vec![t(lp), t(round)]),
-            "Queued_Liquidity",
-            rows::queued,
-        )
+        self.state_row(Plan::QueuedSelect, texts(vec![t(lp), t(round)]))
     }
     fn queued_liquidity_of_round(&mut self, round: &str) -> StoreResult<Vec<QueuedLiquidity>> {
-        self.query(
-            Plan::QueuedOfRound,
-            texts(vec![t(round)]),
-            "Queued_Liquidity",
-            rows::queued,
-        )
+        self.state_rows(Plan::QueuedOfRound, texts(vec![t(round)]))
     }
     fn option_buyer(&mut self, address: &str, round: &str) -> StoreResult<Option<OptionBuyer>> {
-        self.one(
-            Plan::BuyerSelect,
-            texts(vec![t(address), t(round)]),
-            "Option_Buyers",
-            rows::buyer,
-        )
+        self.state_row(Plan::BuyerSelect, texts(vec![t(address), t(round)]))
     }
     fn option_buyers_of_round(&mut self, round: &str) -> StoreResult<Vec<OptionBuyer>> {
-        self.query(
-            Plan::BuyersOfRound,
-            texts(vec![t(round)]),
-            "Option_Buyers",
-            rows::buyer,
-        )
+        self.state_rows(Plan::BuyersOfRound, texts(vec![t(round)]))
     }
     fn bid(&mut self, round: &str, bid_id: &str) -> StoreResult<Option<Bid>> {
-        self.one(
-            Plan::BidSelect,
-            texts(vec![t(round), t(bid_id)]),
-            "Bids",
-            rows::bid,
-        )
+        self.state_row(Plan::BidSelect, texts(vec![t(round), t(bid_id)]))
     }
     fn bids_of_round(&mut self, round: &str) -> StoreResult<Vec<Bid>> {
-        self.query(Plan::BidsOfRound, texts(vec![t(round)]), "Bids", rows::bid)
+        self.state_rows(Plan::BidsOfRound, texts(vec![t(round)]))
     }
     fn lp_round_deposits(&mut self, round: &str) -> StoreResult<Vec<LpRoundDeposit>> {
-        self.query(
-            Plan::DepositsOfRound,
-            texts(vec![t(round)]),
-            "lp_round_deposits",
-            rows::deposit,
-        )
+        self.state_rows(Plan::DepositsOfRound, texts(vec![t(round)]))
     }
     fn applied_events_of_block(
         &mut self,

@@ -4,30 +4,13 @@
 //! Parameters are text (or text[]) and cast in SQL: exact for numeric(78,0), no per-call
 //! planning, and no SQL built per event.
 
+use crate::protocol::rows::Kind;
 use crate::protocol::tables::Table;
 use pgrx::pg_sys::{BuiltinOid, PgOid};
 use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiResult};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-pub const VAULT_COLUMNS: &str = "address, unlocked_balance::text, locked_balance::text, \
-    stashed_balance::text, current_round::text, current_round_address, latest_block::text, \
-    fossil_client_address, eth_address, option_round_class_hash, alpha::text, strike_level::text, \
-    round_transition_period::text, auction_duration::text, round_duration::text, deployment_date::text";
-pub const LP_COLUMNS: &str =
-    "address, vault_address, stashed_balance::text, locked_balance::text, \
-    unlocked_balance::text, latest_block::text";
-pub const ROUND_COLUMNS: &str = "address, vault_address, round_id::text, state, \
-    available_options::text, clearing_price::text, settlement_price::text, reserve_price::text, \
-    strike_price::text, sold_options::text, deployment_date::text, premiums::text, cap_level::text, \
-    unsold_liquidity::text, starting_liquidity::text, queued_liquidity::text, \
-    remaining_liquidity::text, payout_per_option::text, start_date::text, end_date::text, \
-    settlement_date::text";
-pub const QUEUED_COLUMNS: &str = "address, round_address, bps::text, queued_liquidity::text";
-pub const BUYER_COLUMNS: &str = "address, round_address, has_minted, has_refunded, \
-    mintable_options::text, refundable_amount::text";
-pub const BID_COLUMNS: &str =
-    "buyer_address, round_address, bid_id, tree_nonce::text, amount::text, price::text";
 /// An `events` row with its block's timestamp; `{from}` is `e.from_address` or `NULL`.
 const EVENT_SELECT: &str = "SELECT e.block_number::text, e.block_hash, b.\"timestamp\"::text, \
     e.vault_address, e.event_nonce::text, e.event_name, e.event_keys::text[], e.event_data::text[], \
@@ -56,8 +39,24 @@ fn events_sql(with_from: bool, filter: &str) -> String {
     format!("{}{filter}", EVENT_SELECT.replace("{from}", from))
 }
 
-pub const DEPOSIT_COLUMNS: &str =
-    "round_address, lp_address, vault_address, starting_deposit::text";
+/// `SELECT` of a state table's columns in layout order (numerics as exact text), then `rest`.
+fn select(table: Table, rest: &str) -> String {
+    let info = table.info();
+    let columns: Vec<String> = info
+        .columns
+        .iter()
+        .zip(info.kinds)
+        .map(|(column, kind)| match kind {
+            Kind::Numeric => format!("{column}::text"),
+            Kind::Text | Kind::Bool => column.to_string(),
+        })
+        .collect();
+    format!(
+        "SELECT {} FROM {} {rest}",
+        columns.join(", "),
+        info.qualified
+    )
+}
 
 /// Parameter kinds: `T` text, `A` text[].
 #[derive(Clone, Copy)]
@@ -82,32 +81,26 @@ macro_rules! plans {
 }
 
 plans! {
-    VaultSelect: [T] => format!("SELECT {VAULT_COLUMNS} FROM public.\"VaultStates\" WHERE address = $1");
+    VaultSelect: [T] => select(Table::Vaults, "WHERE address = $1");
 
-    LpSelect: [T, T] => format!("SELECT {LP_COLUMNS} FROM public.\"Liquidity_Providers\" \
-         WHERE address = $1 AND vault_address = $2");
-    LpsOfVault: [T] => format!("SELECT {LP_COLUMNS} FROM public.\"Liquidity_Providers\" \
-         WHERE vault_address = $1 ORDER BY \"Liquidity_Providers\".address COLLATE \"C\"");
+    LpSelect: [T, T] => select(Table::LiquidityProviders, "WHERE address = $1 AND vault_address = $2");
+    LpsOfVault: [T] => select(Table::LiquidityProviders,
+        "WHERE vault_address = $1 ORDER BY \"Liquidity_Providers\".address COLLATE \"C\"");
 
-    RoundSelect: [T] => format!("SELECT {ROUND_COLUMNS} FROM public.\"Option_Rounds\" WHERE address = $1");
-    RoundById: [T, T] => format!("SELECT {ROUND_COLUMNS} FROM public.\"Option_Rounds\" \
-         WHERE vault_address = $1 AND round_id = $2::numeric");
-    RoundsOfVault: [T] => format!("SELECT {ROUND_COLUMNS} FROM public.\"Option_Rounds\" \
-         WHERE vault_address = $1 ORDER BY \"Option_Rounds\".round_id DESC");
+    RoundSelect: [T] => select(Table::Rounds, "WHERE address = $1");
+    RoundById: [T, T] => select(Table::Rounds, "WHERE vault_address = $1 AND round_id = $2::numeric");
+    RoundsOfVault: [T] => select(Table::Rounds,
+        "WHERE vault_address = $1 ORDER BY \"Option_Rounds\".round_id DESC");
 
-    QueuedSelect: [T, T] => format!("SELECT {QUEUED_COLUMNS} FROM public.\"Queued_Liquidity\" \
-         WHERE address = $1 AND round_address = $2");
-    QueuedOfRound: [T] => format!("SELECT {QUEUED_COLUMNS} FROM public.\"Queued_Liquidity\" \
-         WHERE round_address = $1");
+    QueuedSelect: [T, T] => select(Table::QueuedLiquidity, "WHERE address = $1 AND round_address = $2");
+    QueuedOfRound: [T] => select(Table::QueuedLiquidity, "WHERE round_address = $1");
 
-    BuyerSelect: [T, T] => format!("SELECT {BUYER_COLUMNS} FROM public.\"Option_Buyers\" \
-         WHERE address = $1 AND round_address = $2");
-    BuyersOfRound: [T] => format!("SELECT {BUYER_COLUMNS} FROM public.\"Option_Buyers\" \
-         WHERE round_address = $1 ORDER BY \"Option_Buyers\".address COLLATE \"C\"");
+    BuyerSelect: [T, T] => select(Table::OptionBuyers, "WHERE address = $1 AND round_address = $2");
+    BuyersOfRound: [T] => select(Table::OptionBuyers,
+        "WHERE round_address = $1 ORDER BY \"Option_Buyers\".address COLLATE \"C\"");
 
-    BidSelect: [T, T] => format!("SELECT {BID_COLUMNS} FROM public.\"Bids\" \
-         WHERE round_address = $1 AND bid_id = $2");
-    BidsOfRound: [T] => format!("SELECT {BID_COLUMNS} FROM public.\"Bids\" WHERE round_address = $1");
+    BidSelect: [T, T] => select(Table::Bids, "WHERE round_address = $1 AND bid_id = $2");
+    BidsOfRound: [T] => select(Table::Bids, "WHERE round_address = $1");
 
     LedgerOfBlock: [T] => "SELECT block_hash, vault_address, event_nonce::text, content_hash \
          FROM event_processor.applied_events WHERE block_hash = $1".into();
@@ -122,8 +115,7 @@ plans! {
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(b, t, p, i, ord) \
          ORDER BY u.ord".into();
 
-    DepositsOfRound: [T] => format!("SELECT {DEPOSIT_COLUMNS} FROM event_processor.lp_round_deposits \
-         WHERE round_address = $1");
+    DepositsOfRound: [T] => select(Table::LpRoundDeposits, "WHERE round_address = $1");
 
     BlockByHash: [T] => format!("SELECT {BLOCK_COLUMNS} FROM public.starknet_blocks WHERE block_hash = $1");
     BlockByNumber: [T] => format!("SELECT {BLOCK_COLUMNS} FROM public.starknet_blocks \
@@ -327,11 +319,11 @@ fn unnest(first: usize, count: usize) -> String {
 }
 
 /// `u.column` cast to the column's type.
-fn typed(column: &str, kind: u8) -> String {
+fn typed(column: &str, kind: Kind) -> String {
     match kind {
-        b'n' => format!("u.{column}::numeric"),
-        b'b' => format!("u.{column}::boolean"),
-        _ => format!("u.{column}"),
+        Kind::Numeric => format!("u.{column}::numeric"),
+        Kind::Bool => format!("u.{column}::boolean"),
+        Kind::Text => format!("u.{column}"),
     }
 }
 
@@ -346,8 +338,8 @@ fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
     let values: Vec<String> = info
         .columns
         .iter()
-        .zip(info.kinds.bytes())
-        .map(|(c, kind)| typed(c, kind))
+        .zip(info.kinds)
+        .map(|(c, kind)| typed(c, *kind))
         .collect();
     let rows = format!("{} AS u({columns})", unnest(1, info.columns.len()));
     let all_arrays = vec![A; info.columns.len()];

@@ -3,10 +3,12 @@
 
 use super::memory::Image;
 use super::state::{
-    Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity, Vault,
+    Amount, Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
+    RoundState, Vault,
 };
-use super::store::{LpSnapshot, VaultSnapshot};
+use super::store::{LpSnapshot, StoreError, StoreResult, VaultSnapshot};
 use super::tables::Table;
+use std::str::FromStr;
 
 /// One column's value: exact decimal text for numerics.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,14 +44,126 @@ impl Cell {
     }
 }
 
-/// A state row: its table and its cells in column order.
+/// What SQL type a column has, as far as the statements need to know (casts, selects).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Numeric,
+    Bool,
+}
+
+/// Where a row is read from, one column after the other (an SPI result row, or cells in a
+/// test). Numerics come as exact decimal text.
+pub trait CellSource {
+    /// The next column as text; `None` for NULL.
+    fn next_text(&mut self, column: &'static str) -> StoreResult<Option<String>>;
+    /// The next column as a boolean; `None` for NULL.
+    fn next_bool(&mut self, column: &'static str) -> StoreResult<Option<bool>>;
+    /// An error naming the table and `column`.
+    fn bad(&self, column: &'static str, what: &str) -> StoreError;
+}
+
+/// A Rust field type as one column: its kind, its cell, and how it is read back.
+pub trait Column: Sized {
+    const KIND: Kind;
+    fn cell(&self) -> Cell;
+    fn read<S: CellSource + ?Sized>(source: &mut S, column: &'static str) -> StoreResult<Self>;
+}
+
+fn required<S: CellSource + ?Sized>(source: &mut S, column: &'static str) -> StoreResult<String> {
+    source
+        .next_text(column)?
+        .ok_or_else(|| source.bad(column, "is NULL"))
+}
+
+fn parsed<T: FromStr, S: CellSource + ?Sized>(
+    source: &mut S,
+    column: &'static str,
+) -> StoreResult<T> {
+    let text = required(source, column)?;
+    text.parse().map_err(|_| {
+        source.bad(
+            column,
+            &format!("holds {text:?}, not an integer of the expected range"),
+        )
+    })
+}
+
+impl Column for String {
+    const KIND: Kind = Kind::Text;
+    fn cell(&self) -> Cell {
+        Cell::Text(self.clone())
+    }
+    fn read<S: CellSource + ?Sized>(source: &mut S, column: &'static str) -> StoreResult<Self> {
+        required(source, column)
+    }
+}
+
+impl Column for Option<String> {
+    const KIND: Kind = Kind::Text;
+    fn cell(&self) -> Cell {
+        self.as_deref().map_or(Cell::Null, text)
+    }
+    fn read<S: CellSource + ?Sized>(source: &mut S, column: &'static str) -> StoreResult<Self> {
+        source.next_text(column)
+    }
+}
+
+impl Column for bool {
+    const KIND: Kind = Kind::Bool;
+    fn cell(&self) -> Cell {
+        Cell::Bool(*self)
+    }
+    fn read<S: CellSource + ?Sized>(source: &mut S, column: &'static str) -> StoreResult<Self> {
+        source
+            .next_bool(column)?
+            .ok_or_else(|| source.bad(column, "is NULL"))
+    }
+}
+
+impl Column for RoundState {
+    const KIND: Kind = Kind::Text;
+    fn cell(&self) -> Cell {
+        text(self.as_str())
+    }
+    fn read<S: CellSource + ?Sized>(source: &mut S, column: &'static str) -> StoreResult<Self> {
+        let state = required(source, column)?;
+        RoundState::parse(&state)
+            .ok_or_else(|| source.bad(column, &format!("holds an unknown state {state:?}")))
+    }
+}
+
+macro_rules! numeric_columns {
+    ($($ty:ty),+) => {$(
+        impl Column for $ty {
+            const KIND: Kind = Kind::Numeric;
+            fn cell(&self) -> Cell {
+                Cell::num(self)
+            }
+            fn read<S: CellSource + ?Sized>(source: &mut S, column: &'static str) -> StoreResult<Self> {
+                parsed(source, column)
+            }
+        }
+    )+};
+}
+numeric_columns!(Amount, u64, u128, i128);
+
+/// The kind of the column a field accessor reaches (for the layouts' `KINDS`).
+const fn kind_of<R, T: Column>(_field: fn(&R) -> &T) -> Kind {
+    T::KIND
+}
+
+/// A state row: its table, its columns in spec order, and its cells in that order.
 pub trait Row {
     const TABLE: Table;
+    /// The table's columns in spec order (= `row_to_json` key order).
+    const COLUMNS: &'static [&'static str];
+    const KINDS: &'static [Kind];
     fn cells(&self) -> Vec<Cell>;
 
     /// The row as a JSON object keyed by column, as `to_jsonb(row)` gives it.
     fn to_json(&self) -> String {
-        json_object(Self::TABLE.info().columns.iter().copied(), &self.cells())
+        json_object(Self::COLUMNS.iter().copied(), &self.cells())
     }
 }
 
@@ -65,153 +179,136 @@ fn text(s: &str) -> Cell {
     Cell::Text(s.to_string())
 }
 
-impl Row for Vault {
-    const TABLE: Table = Table::Vaults;
-    fn cells(&self) -> Vec<Cell> {
-        vec![
-            Cell::num(&self.unlocked_balance),
-            Cell::num(&self.locked_balance),
-            Cell::num(self.current_round),
-            self.current_round_address
-                .as_deref()
-                .map_or(Cell::Null, text),
-            Cell::num(&self.stashed_balance),
-            text(&self.address),
-            Cell::num(self.latest_block),
-            text(&self.fossil_client_address),
-            text(&self.eth_address),
-            text(&self.option_round_class_hash),
-            Cell::num(self.alpha),
-            Cell::num(self.strike_level),
-            Cell::num(self.round_transition_period),
-            Cell::num(self.auction_duration),
-            Cell::num(self.round_duration),
-            Cell::num(self.deployment_date),
-        ]
-    }
+/// A state row the store reads back, column by column in `Row::COLUMNS` order.
+pub trait ReadRow: Row + Sized {
+    fn read<S: CellSource + ?Sized>(source: &mut S) -> StoreResult<Self>;
 }
 
-impl Row for LiquidityProvider {
-    const TABLE: Table = Table::LiquidityProviders;
-    fn cells(&self) -> Vec<Cell> {
-        vec![
-            text(&self.address),
-            text(&self.vault_address),
-            Cell::num(&self.stashed_balance),
-            Cell::num(&self.locked_balance),
-            Cell::num(&self.unlocked_balance),
-            Cell::num(self.latest_block),
-        ]
-    }
+/// The one description of a table's columns: their names, in spec order, with the field that
+/// holds each. `Row` (cells, kinds, column names) and, for rows the store reads back,
+/// `ReadRow` are generated from it; a field missing from a layout does not compile.
+macro_rules! layout {
+    ($row:ident => $table:ident { $($column:ident),+ $(,)? }) => {
+        layout!(@row $row => $table { $($column: $column),+ });
+        impl ReadRow for $row {
+            fn read<S: CellSource + ?Sized>(source: &mut S) -> StoreResult<Self> {
+                Ok($row { $($column: Column::read(source, stringify!($column))?),+ })
+            }
+        }
+    };
+    (@row $row:ident => $table:ident { $($column:ident: $($field:ident).+),+ $(,)? }) => {
+        impl Row for $row {
+            const TABLE: Table = Table::$table;
+            const COLUMNS: &'static [&'static str] = &[$(stringify!($column)),+];
+            const KINDS: &'static [Kind] = &[$(kind_of(|r: &$row| &r.$($field).+)),+];
+            fn cells(&self) -> Vec<Cell> {
+                vec![$(Column::cell(&self.$($field).+)),+]
+            }
+        }
+    };
 }
 
-impl Row for LpSnapshot {
-    const TABLE: Table = Table::LpHistory;
-    fn cells(&self) -> Vec<Cell> {
-        vec![
-            text(&self.lp),
-            text(&self.vault),
-            Cell::num(&self.balances.stashed),
-            Cell::num(&self.balances.locked),
-            Cell::num(&self.balances.unlocked),
-            Cell::num(self.block),
-        ]
-    }
-}
+layout!(Vault => Vaults {
+    unlocked_balance,
+    locked_balance,
+    current_round,
+    current_round_address,
+    stashed_balance,
+    address,
+    latest_block,
+    fossil_client_address,
+    eth_address,
+    option_round_class_hash,
+    alpha,
+    strike_level,
+    round_transition_period,
+    auction_duration,
+    round_duration,
+    deployment_date,
+});
 
-impl Row for VaultSnapshot {
-    const TABLE: Table = Table::VaultHistory;
-    fn cells(&self) -> Vec<Cell> {
-        vec![
-            Cell::num(&self.balances.unlocked),
-            Cell::num(&self.balances.locked),
-            Cell::num(&self.balances.stashed),
-            text(&self.vault),
-            Cell::num(self.block),
-        ]
-    }
-}
+layout!(LiquidityProvider => LiquidityProviders {
+    address,
+    vault_address,
+    stashed_balance,
+    locked_balance,
+    unlocked_balance,
+    latest_block,
+});
 
-impl Row for OptionRound {
-    const TABLE: Table = Table::Rounds;
-    fn cells(&self) -> Vec<Cell> {
-        vec![
-            text(&self.address),
-            Cell::num(&self.available_options),
-            Cell::num(&self.clearing_price),
-            Cell::num(&self.settlement_price),
-            Cell::num(&self.reserve_price),
-            Cell::num(&self.strike_price),
-            Cell::num(&self.sold_options),
-            Cell::num(self.deployment_date),
-            text(self.state.as_str()),
-            Cell::num(&self.premiums),
-            text(&self.vault_address),
-            Cell::num(self.round_id),
-            Cell::num(self.cap_level),
-            Cell::num(&self.unsold_liquidity),
-            Cell::num(&self.starting_liquidity),
-            Cell::num(&self.queued_liquidity),
-            Cell::num(&self.remaining_liquidity),
-            Cell::num(&self.payout_per_option),
-            Cell::num(self.start_date),
-            Cell::num(self.end_date),
-            Cell::num(self.settlement_date),
-        ]
-    }
-}
+// The history tables are written without being read: their layouts name a field per column.
+layout!(@row LpSnapshot => LpHistory {
+    address: lp,
+    vault_address: vault,
+    stashed_balance: balances.stashed,
+    locked_balance: balances.locked,
+    unlocked_balance: balances.unlocked,
+    block_number: block,
+});
 
-impl Row for QueuedLiquidity {
-    const TABLE: Table = Table::QueuedLiquidity;
-    fn cells(&self) -> Vec<Cell> {
-        vec![
-            text(&self.address),
-            Cell::num(&self.queued_liquidity),
-            Cell::num(self.bps),
-            text(&self.round_address),
-        ]
-    }
-}
+layout!(@row VaultSnapshot => VaultHistory {
+    unlocked_balance: balances.unlocked,
+    locked_balance: balances.locked,
+    stashed_balance: balances.stashed,
+    address: vault,
+    block_number: block,
+});
 
-impl Row for OptionBuyer {
-    const TABLE: Table = Table::OptionBuyers;
-    fn cells(&self) -> Vec<Cell> {
-        vec![
-            text(&self.address),
-            text(&self.round_address),
-            Cell::Bool(self.has_minted),
-            Cell::Bool(self.has_refunded),
-            Cell::num(&self.mintable_options),
-            Cell::num(&self.refundable_amount),
-        ]
-    }
-}
+layout!(OptionRound => Rounds {
+    address,
+    available_options,
+    clearing_price,
+    settlement_price,
+    reserve_price,
+    strike_price,
+    sold_options,
+    deployment_date,
+    state,
+    premiums,
+    vault_address,
+    round_id,
+    cap_level,
+    unsold_liquidity,
+    starting_liquidity,
+    queued_liquidity,
+    remaining_liquidity,
+    payout_per_option,
+    start_date,
+    end_date,
+    settlement_date,
+});
 
-impl Row for Bid {
-    const TABLE: Table = Table::Bids;
-    fn cells(&self) -> Vec<Cell> {
-        vec![
-            text(&self.buyer_address),
-            text(&self.round_address),
-            text(&self.bid_id),
-            Cell::num(self.tree_nonce),
-            Cell::num(&self.amount),
-            Cell::num(&self.price),
-        ]
-    }
-}
+layout!(QueuedLiquidity => QueuedLiquidity {
+    address,
+    queued_liquidity,
+    bps,
+    round_address,
+});
 
-impl Row for LpRoundDeposit {
-    const TABLE: Table = Table::LpRoundDeposits;
-    fn cells(&self) -> Vec<Cell> {
-        vec![
-            text(&self.round_address),
-            text(&self.lp_address),
-            text(&self.vault_address),
-            Cell::num(&self.starting_deposit),
-        ]
-    }
-}
+layout!(OptionBuyer => OptionBuyers {
+    address,
+    round_address,
+    has_minted,
+    has_refunded,
+    mintable_options,
+    refundable_amount,
+});
+
+layout!(Bid => Bids {
+    buyer_address,
+    round_address,
+    bid_id,
+    tree_nonce,
+    amount,
+    price,
+});
+
+layout!(LpRoundDeposit => LpRoundDeposits {
+    round_address,
+    lp_address,
+    vault_address,
+    starting_deposit,
+});
 
 /// A journal entry as the journal table holds it: table, key JSON, before-image JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,11 +392,122 @@ impl Image {
 mod tests {
     use super::*;
 
+    /// Reads a row back from its own cells, as the store reads it from a result row.
+    struct Cells(std::vec::IntoIter<Cell>);
+
+    impl CellSource for Cells {
+        fn next_text(&mut self, column: &'static str) -> StoreResult<Option<String>> {
+            match self.0.next() {
+                Some(Cell::Bool(_)) | None => Err(self.bad(column, "is not text")),
+                Some(cell) => Ok(cell.sql_text()),
+            }
+        }
+        fn next_bool(&mut self, column: &'static str) -> StoreResult<Option<bool>> {
+            match self.0.next() {
+                Some(Cell::Bool(b)) => Ok(Some(b)),
+                Some(Cell::Null) => Ok(None),
+                _ => Err(self.bad(column, "is not a boolean")),
+            }
+        }
+        fn bad(&self, column: &'static str, what: &str) -> StoreError {
+            StoreError(format!("{column} {what}"))
+        }
+    }
+
+    fn round_trip<R: ReadRow + PartialEq + std::fmt::Debug>(row: R) {
+        let cells = row.cells();
+        assert_eq!(cells.len(), R::COLUMNS.len());
+        for (cell, kind) in cells.iter().zip(R::KINDS) {
+            let expected = match cell {
+                Cell::Text(_) => Kind::Text,
+                Cell::Numeric(_) => Kind::Numeric,
+                Cell::Bool(_) => Kind::Bool,
+                Cell::Null => continue,
+            };
+            assert_eq!(expected, *kind, "{:?}", R::TABLE);
+        }
+        let mut source = Cells(cells.into_iter());
+        assert_eq!(R::read(&mut source).unwrap(), row);
+        assert!(source.0.next().is_none(), "every cell read");
+    }
+
     #[test]
-    fn every_table_has_one_kind_per_column() {
+    fn every_readable_row_reads_back_from_its_cells() {
+        let big = num_bigint::BigUint::from(3u8).pow(160);
+        round_trip(Vault {
+            address: "0xa".into(),
+            unlocked_balance: big.clone(),
+            locked_balance: 2u8.into(),
+            stashed_balance: 3u8.into(),
+            current_round: 4,
+            current_round_address: None,
+            latest_block: 5,
+            fossil_client_address: "0xf".into(),
+            eth_address: "0xe".into(),
+            option_round_class_hash: "0xc".into(),
+            alpha: 6,
+            strike_level: -7,
+            round_transition_period: 8,
+            auction_duration: 9,
+            round_duration: 10,
+            deployment_date: 11,
+        });
+        round_trip(LiquidityProvider::new("0x1", "0x2", 3));
+        round_trip(QueuedLiquidity {
+            address: "0x1".into(),
+            round_address: "0x2".into(),
+            bps: 17,
+            queued_liquidity: big.clone(),
+        });
+        round_trip(OptionBuyer {
+            address: "0x1".into(),
+            round_address: "0x2".into(),
+            has_minted: true,
+            has_refunded: false,
+            mintable_options: 4u8.into(),
+            refundable_amount: big.clone(),
+        });
+        round_trip(Bid {
+            buyer_address: "0x1".into(),
+            round_address: "0x2".into(),
+            bid_id: "0x3".into(),
+            tree_nonce: 4,
+            amount: big.clone(),
+            price: 5u8.into(),
+        });
+        round_trip(LpRoundDeposit {
+            round_address: "0x1".into(),
+            lp_address: "0x2".into(),
+            vault_address: "0x3".into(),
+            starting_deposit: big,
+        });
+    }
+
+    #[test]
+    fn a_bad_cell_names_its_column() {
+        let mut cells = LiquidityProvider::new("0x1", "0x2", 3).cells();
+        cells[3] = Cell::Numeric("-1".into());
+        let error = LiquidityProvider::read(&mut Cells(cells.into_iter())).unwrap_err();
+        assert!(
+            error.0.starts_with("locked_balance holds \"-1\""),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn every_key_column_is_a_column_of_its_kind() {
         for table in Table::ALL {
             let info = table.info();
             assert_eq!(info.kinds.len(), info.columns.len(), "{}", info.name);
+            for (key, numeric) in info.key {
+                let at = info.columns.iter().position(|c| c == key).unwrap();
+                assert_eq!(
+                    info.kinds[at] == Kind::Numeric,
+                    *numeric,
+                    "{}.{key}",
+                    info.name
+                );
+            }
         }
     }
 

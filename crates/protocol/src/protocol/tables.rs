@@ -1,5 +1,12 @@
 //! The state tables as data: name, columns in spec order, and key columns. The dump, the
-//! revert journal and the restore statements are all generated from this one list.
+//! revert journal, the store's reads and writes and the restore statements are all generated
+//! from this one list; the columns and their kinds come from each row's layout (rows.rs).
+
+use super::rows::{Kind, Row};
+use super::state::{
+    Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity, Vault,
+};
+use super::store::{LpSnapshot, VaultSnapshot};
 
 /// Declared parent table first: the journal writes a block's created rows in this order, so
 /// that revert (newest first) deletes queued liquidity before its round.
@@ -21,8 +28,8 @@ pub struct TableInfo {
     pub qualified: &'static str,
     /// The bare name (journal `table_name`, dump line prefix).
     pub name: &'static str,
-    /// One letter per column, in column order: `t` text, `n` numeric, `b` boolean.
-    pub kinds: &'static str,
+    /// Each column's kind, in column order.
+    pub kinds: &'static [Kind],
     /// Every column in spec order (= row_to_json key order).
     pub columns: &'static [&'static str],
     /// The primary key's columns; `true` marks a numeric one.
@@ -55,53 +62,22 @@ static INFO: [TableInfo; 9] = [
     TableInfo {
         qualified: "public.\"VaultStates\"",
         name: "VaultStates",
-        kinds: "nnntntntttnnnnnn",
-        columns: &[
-            "unlocked_balance",
-            "locked_balance",
-            "current_round",
-            "current_round_address",
-            "stashed_balance",
-            "address",
-            "latest_block",
-            "fossil_client_address",
-            "eth_address",
-            "option_round_class_hash",
-            "alpha",
-            "strike_level",
-            "round_transition_period",
-            "auction_duration",
-            "round_duration",
-            "deployment_date",
-        ],
+        kinds: <Vault as Row>::KINDS,
+        columns: <Vault as Row>::COLUMNS,
         key: &[("address", false)],
     },
     TableInfo {
         qualified: "public.\"Liquidity_Providers\"",
         name: "Liquidity_Providers",
-        kinds: "ttnnnn",
-        columns: &[
-            "address",
-            "vault_address",
-            "stashed_balance",
-            "locked_balance",
-            "unlocked_balance",
-            "latest_block",
-        ],
+        kinds: <LiquidityProvider as Row>::KINDS,
+        columns: <LiquidityProvider as Row>::COLUMNS,
         key: &[("address", false), ("vault_address", false)],
     },
     TableInfo {
         qualified: "public.\"Liquidity_Providers_Historic\"",
         name: "Liquidity_Providers_Historic",
-        kinds: "ttnnnn",
-        columns: &[
-            "address",
-            "vault_address",
-            "stashed_balance",
-            "locked_balance",
-            "unlocked_balance",
-            "block_number",
-        ],
+        kinds: <LpSnapshot as Row>::KINDS,
+        columns: <LpSnapshot as Row>::COLUMNS,
         key: &[
             ("address", false),
             ("vault_address", false),
@@ -111,90 +87,43 @@ static INFO: [TableInfo; 9] = [
     TableInfo {
         qualified: "public.\"Vault_Historic\"",
         name: "Vault_Historic",
-        kinds: "nnntn",
-        columns: &[
-            "unlocked_balance",
-            "locked_balance",
-            "stashed_balance",
-            "address",
-            "block_number",
-        ],
+        kinds: <VaultSnapshot as Row>::KINDS,
+        columns: <VaultSnapshot as Row>::COLUMNS,
         key: &[("address", false), ("block_number", true)],
     },
     TableInfo {
         qualified: "public.\"Option_Rounds\"",
         name: "Option_Rounds",
-        kinds: "tnnnnnnntntnnnnnnnnnn",
-        columns: &[
-            "address",
-            "available_options",
-            "clearing_price",
-            "settlement_price",
-            "reserve_price",
-            "strike_price",
-            "sold_options",
-            "deployment_date",
-            "state",
-            "premiums",
-            "vault_address",
-            "round_id",
-            "cap_level",
-            "unsold_liquidity",
-            "starting_liquidity",
-            "queued_liquidity",
-            "remaining_liquidity",
-            "payout_per_option",
-            "start_date",
-            "end_date",
-            "settlement_date",
-        ],
+        kinds: <OptionRound as Row>::KINDS,
+        columns: <OptionRound as Row>::COLUMNS,
         key: &[("address", false)],
     },
     TableInfo {
         qualified: "public.\"Queued_Liquidity\"",
         name: "Queued_Liquidity",
-        kinds: "tnnt",
-        columns: &["address", "queued_liquidity", "bps", "round_address"],
+        kinds: <QueuedLiquidity as Row>::KINDS,
+        columns: <QueuedLiquidity as Row>::COLUMNS,
         key: &[("address", false), ("round_address", false)],
     },
     TableInfo {
         qualified: "public.\"Option_Buyers\"",
         name: "Option_Buyers",
-        kinds: "ttbbnn",
-        columns: &[
-            "address",
-            "round_address",
-            "has_minted",
-            "has_refunded",
-            "mintable_options",
-            "refundable_amount",
-        ],
+        kinds: <OptionBuyer as Row>::KINDS,
+        columns: <OptionBuyer as Row>::COLUMNS,
         key: &[("address", false), ("round_address", false)],
     },
     TableInfo {
         qualified: "public.\"Bids\"",
         name: "Bids",
-        kinds: "tttnnn",
-        columns: &[
-            "buyer_address",
-            "round_address",
-            "bid_id",
-            "tree_nonce",
-            "amount",
-            "price",
-        ],
+        kinds: <Bid as Row>::KINDS,
+        columns: <Bid as Row>::COLUMNS,
         key: &[("round_address", false), ("bid_id", false)],
     },
     TableInfo {
         qualified: "event_processor.lp_round_deposits",
         name: "lp_round_deposits",
-        kinds: "tttn",
-        columns: &[
-            "round_address",
-            "lp_address",
-            "vault_address",
-            "starting_deposit",
-        ],
+        kinds: <LpRoundDeposit as Row>::KINDS,
+        columns: <LpRoundDeposit as Row>::COLUMNS,
         key: &[("round_address", false), ("lp_address", false)],
     },
 ];
