@@ -3,7 +3,7 @@
 //! A few statements per batch, whatever the number of events, each with one text[] per column.
 
 use super::{PlanKey, SpiStore, TableOp};
-use crate::protocol::cache::{Claim, JournalEntry, Writes};
+use crate::protocol::changes::{Claim, JournalEntry, Writes};
 use crate::protocol::rows::{JournalRecord, Row};
 use crate::protocol::tables::Table;
 use crate::protocol::{ChangeSet, StoreResult};
@@ -150,7 +150,7 @@ impl SpiStore<'_, '_> {
             for (i, entry) in candidates.into_iter().enumerate() {
                 if existing.contains(&(i + 1)) {
                     let mut row = vec![Some(entry.block.clone())];
-                    row.extend(entry.image.key_cells().iter().map(|c| c.sql_text()));
+                    row.extend(entry.image.key().cells().iter().map(|c| c.sql_text()));
                     stored.push(row);
                 } else {
                     grouped.add(&entry.block, entry.image.record());
@@ -180,7 +180,7 @@ impl SpiStore<'_, '_> {
     ) -> StoreResult<std::collections::HashSet<usize>> {
         let keys: Vec<Vec<Option<String>>> = entries
             .iter()
-            .map(|e| e.image.key_cells().iter().map(|c| c.sql_text()).collect())
+            .map(|e| e.image.key().cells().iter().map(|c| c.sql_text()).collect())
             .collect();
         let positions = self.query(
             PlanKey::Table(table, TableOp::ExistingKeys),

@@ -4,86 +4,14 @@
 //! with a few statements instead of one per event. A batch is one block or many; whatever its
 //! size, the changes are those of applying its blocks one by one (tests/cache.rs checks it).
 
-use super::memory::{Image, MemoryStore};
+use super::changes::{ChangeSet, Claim, JournalEntry, Keyed, RowKey, Writes};
+use super::memory::MemoryStore;
 use super::state::{
     Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity, Vault,
 };
 use super::store::{EventKey, LpSnapshot, Source, Store, StoreResult, VaultSnapshot};
 use super::tables::Table;
 use std::collections::HashSet;
-
-/// A row's identity: its table and its key cells joined.
-type RowKey = (Table, String);
-
-fn row_key(table: Table, parts: &[&str]) -> RowKey {
-    (table, parts.join("\u{1}"))
-}
-
-fn image_key(image: &Image) -> RowKey {
-    let parts: Vec<String> = image
-        .key_cells()
-        .iter()
-        .map(|c| c.sql_text().unwrap_or_default())
-        .collect();
-    (image.table(), parts.join("\u{1}"))
-}
-
-/// The inserts and updates of one table. A row inserted and then changed in the same batch is
-/// in both: inserted as it ends, then updated, so readers still get the update notification.
-#[derive(Debug)]
-pub struct Writes<R> {
-    pub inserts: Vec<R>,
-    pub updates: Vec<R>,
-}
-
-impl<R> Default for Writes<R> {
-    fn default() -> Self {
-        Writes {
-            inserts: Vec::new(),
-            updates: Vec::new(),
-        }
-    }
-}
-
-/// A before-image for the journal. `before_in_source`: the row was written without being read
-/// (history snapshots), so its before-image is whatever the source holds, read when writing.
-#[derive(Debug, Clone)]
-pub struct JournalEntry {
-    pub block: String,
-    pub image: Image,
-    pub before_in_source: bool,
-}
-
-/// An applied-events ledger row, in application order.
-#[derive(Debug, Clone)]
-pub struct Claim {
-    pub key: EventKey,
-    pub content: String,
-    pub event_name: String,
-}
-
-/// Everything a batch changed.
-#[derive(Debug, Default)]
-pub struct ChangeSet {
-    pub vaults: Writes<Vault>,
-    pub liquidity_providers: Writes<LiquidityProvider>,
-    pub rounds: Writes<OptionRound>,
-    pub queued: Writes<QueuedLiquidity>,
-    pub buyers: Writes<OptionBuyer>,
-    pub bids: Writes<Bid>,
-    pub deposits: Writes<LpRoundDeposit>,
-    /// Upserts (the history tables are written without being read).
-    pub vault_history: Vec<VaultSnapshot>,
-    pub lp_history: Vec<LpSnapshot>,
-    pub journal: Vec<JournalEntry>,
-    pub claims: Vec<Claim>,
-}
-
-impl ChangeSet {
-    pub fn is_empty(&self) -> bool {
-        self.journal.is_empty() && self.claims.is_empty()
-    }
-}
 
 pub struct CachedStore<S: Source> {
     source: S,
@@ -186,7 +114,7 @@ impl<S: Source> CachedStore<S> {
 
     fn ensure_vault(&mut self, address: &str) -> StoreResult<()> {
         self.load_one(
-            row_key(Table::Vaults, &[address]),
+            RowKey::vault(address),
             None,
             |s| s.vault(address),
             |m, v| {
@@ -197,7 +125,7 @@ impl<S: Source> CachedStore<S> {
 
     fn ensure_lp(&mut self, address: &str, vault: &str) -> StoreResult<()> {
         self.load_one(
-            row_key(Table::LiquidityProviders, &[address, vault]),
+            RowKey::lp(vault, address),
             Some((Table::LiquidityProviders, vault)),
             |s| s.liquidity_provider(address, vault),
             put_lp,
@@ -209,14 +137,14 @@ impl<S: Source> CachedStore<S> {
             Table::LiquidityProviders,
             vault,
             |s| s.liquidity_providers(vault),
-            |lp| row_key(Table::LiquidityProviders, &[&lp.address, &lp.vault_address]),
+            Keyed::row_key,
             put_lp,
         )
     }
 
     fn ensure_round(&mut self, address: &str) -> StoreResult<()> {
         self.load_one(
-            row_key(Table::Rounds, &[address]),
+            RowKey::round(address),
             None,
             |s| s.round(address),
             put_round,
@@ -228,14 +156,14 @@ impl<S: Source> CachedStore<S> {
             Table::Rounds,
             vault,
             |s| s.rounds_of_vault(vault),
-            |r| row_key(Table::Rounds, &[&r.address]),
+            Keyed::row_key,
             put_round,
         )
     }
 
     fn ensure_queued(&mut self, lp: &str, round: &str) -> StoreResult<()> {
         self.load_one(
-            row_key(Table::QueuedLiquidity, &[lp, round]),
+            RowKey::queued(round, lp),
             Some((Table::QueuedLiquidity, round)),
             |s| s.queued_liquidity(lp, round),
             put_queued,
@@ -247,14 +175,14 @@ impl<S: Source> CachedStore<S> {
             Table::QueuedLiquidity,
             round,
             |s| s.queued_liquidity_of_round(round),
-            |q| row_key(Table::QueuedLiquidity, &[&q.address, &q.round_address]),
+            Keyed::row_key,
             put_queued,
         )
     }
 
     fn ensure_buyer(&mut self, address: &str, round: &str) -> StoreResult<()> {
         self.load_one(
-            row_key(Table::OptionBuyers, &[address, round]),
+            RowKey::buyer(round, address),
             Some((Table::OptionBuyers, round)),
             |s| s.option_buyer(address, round),
             put_buyer,
@@ -266,14 +194,14 @@ impl<S: Source> CachedStore<S> {
             Table::OptionBuyers,
             round,
             |s| s.option_buyers_of_round(round),
-            |b| row_key(Table::OptionBuyers, &[&b.address, &b.round_address]),
+            Keyed::row_key,
             put_buyer,
         )
     }
 
     fn ensure_bid(&mut self, round: &str, bid_id: &str) -> StoreResult<()> {
         self.load_one(
-            row_key(Table::Bids, &[round, bid_id]),
+            RowKey::bid(round, bid_id),
             Some((Table::Bids, round)),
             |s| s.bid(round, bid_id),
             put_bid,
@@ -285,7 +213,7 @@ impl<S: Source> CachedStore<S> {
             Table::Bids,
             round,
             |s| s.bids_of_round(round),
-            |b| row_key(Table::Bids, &[&b.round_address, &b.bid_id]),
+            Keyed::row_key,
             put_bid,
         )
     }
@@ -295,7 +223,7 @@ impl<S: Source> CachedStore<S> {
             Table::LpRoundDeposits,
             round,
             |s| s.lp_round_deposits(round),
-            |d| row_key(Table::LpRoundDeposits, &[&d.round_address, &d.lp_address]),
+            Keyed::row_key,
             |m, d| {
                 m.deposits
                     .insert((d.round_address.clone(), d.lp_address.clone()), d);
@@ -343,44 +271,31 @@ impl Batch {
     /// What the batch changed, for the database (or a `MemoryStore`) to write as sets.
     fn into_changes(mut self) -> ChangeSet {
         let m = &self.memory;
-        let split = |table: Table, keys: &[&str]| -> (bool, bool) {
-            let key = row_key(table, keys);
+        let split = |row: &dyn Keyed| -> (bool, bool) {
+            let key = row.row_key();
             (self.inserted.contains(&key), self.updated.contains(&key))
         };
         let mut changes = ChangeSet::default();
         for v in m.vaults.values() {
-            push(&mut changes.vaults, v, split(Table::Vaults, &[&v.address]));
+            push(&mut changes.vaults, v, split(v));
         }
         for lp in m.liquidity_providers.values() {
-            let keys = [lp.address.as_str(), &lp.vault_address];
-            push(
-                &mut changes.liquidity_providers,
-                lp,
-                split(Table::LiquidityProviders, &keys),
-            );
+            push(&mut changes.liquidity_providers, lp, split(lp));
         }
         for r in m.rounds.values() {
-            push(&mut changes.rounds, r, split(Table::Rounds, &[&r.address]));
+            push(&mut changes.rounds, r, split(r));
         }
         for q in m.queued.values() {
-            let keys = [q.address.as_str(), &q.round_address];
-            push(&mut changes.queued, q, split(Table::QueuedLiquidity, &keys));
+            push(&mut changes.queued, q, split(q));
         }
         for b in m.buyers.values() {
-            let keys = [b.address.as_str(), &b.round_address];
-            push(&mut changes.buyers, b, split(Table::OptionBuyers, &keys));
+            push(&mut changes.buyers, b, split(b));
         }
         for b in m.bids.values() {
-            let keys = [b.round_address.as_str(), &b.bid_id];
-            push(&mut changes.bids, b, split(Table::Bids, &keys));
+            push(&mut changes.bids, b, split(b));
         }
         for d in m.deposits.values() {
-            let keys = [d.round_address.as_str(), &d.lp_address];
-            push(
-                &mut changes.deposits,
-                d,
-                split(Table::LpRoundDeposits, &keys),
-            );
+            push(&mut changes.deposits, d, split(d));
         }
         changes.vault_history = m
             .vault_history
@@ -402,16 +317,14 @@ impl Batch {
             })
             .collect();
         let journal = std::mem::take(&mut self.memory.journal);
-        let snapshot =
-            |image: &Image| matches!(image, Image::LpHistory(..) | Image::VaultHistory(..));
         changes.journal = journal
             .into_iter()
             .map(|(block, image)| JournalEntry {
                 // Only snapshot rows are written unread; skip the key for everything else.
-                before_in_source: snapshot(&image)
+                before_in_source: image.is_snapshot()
                     && self
                         .before_in_source
-                        .contains(&(block.clone(), image_key(&image))),
+                        .contains(&(block.clone(), image.key())),
                 block,
                 image,
             })
@@ -486,7 +399,7 @@ impl<S: Source> Source for CachedStore<S> {
         }
         match self.source.round_by_id(vault, round_id)? {
             Some(round) => {
-                self.loaded(row_key(Table::Rounds, &[&round.address]), round, put_round);
+                self.loaded(round.row_key(), round, put_round);
                 self.batch.memory.round_by_id(vault, round_id)
             }
             None => Ok(None),
@@ -542,22 +455,19 @@ impl<S: Source> Store for CachedStore<S> {
     fn insert_vault(&mut self, vault: &Vault) -> StoreResult<()> {
         self.ensure_vault(&vault.address)?;
         self.batch.memory.insert_vault(vault)?;
-        self.written(row_key(Table::Vaults, &[&vault.address]));
+        self.written(vault.row_key());
         Ok(())
     }
     fn update_vault(&mut self, vault: &Vault) -> StoreResult<()> {
         self.ensure_vault(&vault.address)?;
         self.batch.memory.update_vault(vault)?;
-        self.written(row_key(Table::Vaults, &[&vault.address]));
+        self.written(vault.row_key());
         Ok(())
     }
     fn insert_liquidity_provider(&mut self, lp: &LiquidityProvider) -> StoreResult<()> {
         self.ensure_lp(&lp.address, &lp.vault_address)?;
         self.batch.memory.insert_liquidity_provider(lp)?;
-        self.written(row_key(
-            Table::LiquidityProviders,
-            &[&lp.address, &lp.vault_address],
-        ));
+        self.written(lp.row_key());
         Ok(())
     }
     fn update_liquidity_providers(&mut self, lps: &[LiquidityProvider]) -> StoreResult<()> {
@@ -566,50 +476,38 @@ impl<S: Source> Store for CachedStore<S> {
         }
         self.batch.memory.update_liquidity_providers(lps)?;
         for lp in lps {
-            self.written(row_key(
-                Table::LiquidityProviders,
-                &[&lp.address, &lp.vault_address],
-            ));
+            self.written(lp.row_key());
         }
         Ok(())
     }
     fn insert_round(&mut self, round: &OptionRound) -> StoreResult<()> {
         self.ensure_round(&round.address)?;
         self.batch.memory.insert_round(round)?;
-        self.written(row_key(Table::Rounds, &[&round.address]));
+        self.written(round.row_key());
         Ok(())
     }
     fn update_round(&mut self, round: &OptionRound) -> StoreResult<()> {
         self.ensure_round(&round.address)?;
         self.batch.memory.update_round(round)?;
-        self.written(row_key(Table::Rounds, &[&round.address]));
+        self.written(round.row_key());
         Ok(())
     }
     fn insert_queued_liquidity(&mut self, q: &QueuedLiquidity) -> StoreResult<()> {
         self.ensure_queued(&q.address, &q.round_address)?;
         self.batch.memory.insert_queued_liquidity(q)?;
-        self.written(row_key(
-            Table::QueuedLiquidity,
-            &[&q.address, &q.round_address],
-        ));
+        self.written(q.row_key());
         Ok(())
     }
     fn update_queued_liquidity(&mut self, q: &QueuedLiquidity) -> StoreResult<()> {
         self.ensure_queued(&q.address, &q.round_address)?;
         self.batch.memory.update_queued_liquidity(q)?;
-        self.written(row_key(
-            Table::QueuedLiquidity,
-            &[&q.address, &q.round_address],
-        ));
+        self.written(q.row_key());
         Ok(())
     }
     fn insert_option_buyer(&mut self, b: &OptionBuyer) -> StoreResult<()> {
         self.ensure_buyer(&b.address, &b.round_address)?;
         self.batch.memory.insert_option_buyer(b)?;
-        self.written(row_key(
-            Table::OptionBuyers,
-            &[&b.address, &b.round_address],
-        ));
+        self.written(b.row_key());
         Ok(())
     }
     fn update_option_buyers(&mut self, buyers: &[OptionBuyer]) -> StoreResult<()> {
@@ -618,23 +516,20 @@ impl<S: Source> Store for CachedStore<S> {
         }
         self.batch.memory.update_option_buyers(buyers)?;
         for b in buyers {
-            self.written(row_key(
-                Table::OptionBuyers,
-                &[&b.address, &b.round_address],
-            ));
+            self.written(b.row_key());
         }
         Ok(())
     }
     fn insert_bid(&mut self, bid: &Bid) -> StoreResult<()> {
         self.ensure_bid(&bid.round_address, &bid.bid_id)?;
         self.batch.memory.insert_bid(bid)?;
-        self.written(row_key(Table::Bids, &[&bid.round_address, &bid.bid_id]));
+        self.written(bid.row_key());
         Ok(())
     }
     fn update_bid(&mut self, bid: &Bid) -> StoreResult<()> {
         self.ensure_bid(&bid.round_address, &bid.bid_id)?;
         self.batch.memory.update_bid(bid)?;
-        self.written(row_key(Table::Bids, &[&bid.round_address, &bid.bid_id]));
+        self.written(bid.row_key());
         Ok(())
     }
     fn insert_lp_round_deposits(&mut self, deposits: &[LpRoundDeposit]) -> StoreResult<()> {
@@ -643,29 +538,20 @@ impl<S: Source> Store for CachedStore<S> {
         }
         self.batch.memory.insert_lp_round_deposits(deposits)?;
         for d in deposits {
-            self.written(row_key(
-                Table::LpRoundDeposits,
-                &[&d.round_address, &d.lp_address],
-            ));
+            self.written(d.row_key());
         }
         Ok(())
     }
 
     fn upsert_vault_snapshots(&mut self, rows: &[VaultSnapshot]) -> StoreResult<()> {
         for r in rows {
-            self.snapshot_written(row_key(
-                Table::VaultHistory,
-                &[&r.vault, &r.block.to_string()],
-            ));
+            self.snapshot_written(r.row_key());
         }
         self.batch.memory.upsert_vault_snapshots(rows)
     }
     fn upsert_lp_snapshots(&mut self, rows: &[LpSnapshot]) -> StoreResult<()> {
         for r in rows {
-            self.snapshot_written(row_key(
-                Table::LpHistory,
-                &[&r.lp, &r.vault, &r.block.to_string()],
-            ));
+            self.snapshot_written(r.row_key());
         }
         self.batch.memory.upsert_lp_snapshots(rows)
     }

@@ -2,14 +2,16 @@
 //! keys, uniqueness rules and orderings as the SQL tables, and a text dump in the same format
 //! as `dump::DUMP_QUERIES` produces from the database, so the two can be compared.
 
-use super::cache::{ChangeSet, Writes};
+use super::changes::{Image, Keyed, RowKey};
 use super::state::{
     Balances, Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
     Vault,
 };
 use super::store::{EventKey, LpSnapshot, Source, Store, StoreError, StoreResult, VaultSnapshot};
-use super::tables::Table;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+#[cfg(feature = "oracle")]
+mod oracle;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemoryStore {
@@ -35,36 +37,14 @@ pub struct MemoryStore {
     pub applied_content: BTreeSet<(String, String, String)>,
     /// Before-images in write order, each tagged with its block (spec §4.2).
     pub journal: Vec<(String, Image)>,
-    journaled: HashSet<(String, Table, String)>,
+    journaled: HashSet<(String, RowKey)>,
     block: String,
-}
-
-/// A row's image before its block first changed it (`None`: the row did not exist).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Image {
-    Vault(String, Option<Vault>),
-    Lp((String, String), Option<LiquidityProvider>),
-    LpHistory((String, String, u64), Option<Balances>),
-    VaultHistory((String, u64), Option<Balances>),
-    Round(String, Option<OptionRound>),
-    Queued((String, String), Option<QueuedLiquidity>),
-    Buyer((String, String), Option<OptionBuyer>),
-    Bid((String, String), Option<Bid>),
-    Deposit((String, String), Option<LpRoundDeposit>),
-}
-
-/// Puts `before` back under `key` in `map`, or removes the key if the row did not exist.
-fn restore<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, before: Option<V>) {
-    match before {
-        Some(row) => map.insert(key, row),
-        None => map.remove(&key),
-    };
 }
 
 impl MemoryStore {
     /// Records the image `image` builds unless this block already journaled that row.
-    fn touch(&mut self, table: Table, key: String, image: impl FnOnce(&Self) -> Image) {
-        if self.journaled.insert((self.block.clone(), table, key)) {
+    fn touch(&mut self, key: RowKey, image: impl FnOnce(&Self) -> Image) {
+        if self.journaled.insert((self.block.clone(), key)) {
             let image = image(self);
             self.journal.push((self.block.clone(), image));
         }
@@ -72,156 +52,40 @@ impl MemoryStore {
 
     fn touch_vault(&mut self, address: &str) {
         let key = address.to_string();
-        self.touch(Table::Vaults, key.clone(), |s| {
+        self.touch(RowKey::vault(address), |s| {
             Image::Vault(key.clone(), s.vaults.get(&key).cloned())
         });
     }
-    fn touch_lp(&mut self, key: &(String, String)) {
-        self.touch(Table::LiquidityProviders, format!("{key:?}"), |s| {
-            Image::Lp(key.clone(), s.liquidity_providers.get(key).cloned())
+    fn touch_lp(&mut self, lp: &LiquidityProvider) {
+        let key = (lp.vault_address.clone(), lp.address.clone());
+        self.touch(lp.row_key(), |s| {
+            Image::Lp(key.clone(), s.liquidity_providers.get(&key).cloned())
         });
     }
     fn touch_round(&mut self, address: &str) {
         let key = address.to_string();
-        self.touch(Table::Rounds, key.clone(), |s| {
+        self.touch(RowKey::round(address), |s| {
             Image::Round(key.clone(), s.rounds.get(&key).cloned())
         });
     }
     fn touch_queued(&mut self, q: &QueuedLiquidity) {
         let key = (q.round_address.clone(), q.address.clone());
-        self.touch(Table::QueuedLiquidity, format!("{key:?}"), |s| {
+        self.touch(q.row_key(), |s| {
             Image::Queued(key.clone(), s.queued.get(&key).cloned())
         });
     }
     fn touch_buyer(&mut self, b: &OptionBuyer) {
         let key = (b.round_address.clone(), b.address.clone());
-        self.touch(Table::OptionBuyers, format!("{key:?}"), |s| {
+        self.touch(b.row_key(), |s| {
             Image::Buyer(key.clone(), s.buyers.get(&key).cloned())
         });
     }
     fn touch_bid(&mut self, b: &Bid) {
         let key = (b.round_address.clone(), b.bid_id.clone());
-        self.touch(Table::Bids, format!("{key:?}"), |s| {
+        self.touch(b.row_key(), |s| {
             Image::Bid(key.clone(), s.bids.get(&key).cloned())
         });
     }
-
-    /// Undoes every change of `block_hash` from its journal, newest first, and forgets its
-    /// applied events (spec §4.2).
-    pub fn revert_block(&mut self, block_hash: &str) {
-        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.journal)
-            .into_iter()
-            .partition(|(b, _)| b == block_hash);
-        self.journal = rest;
-        for (_, image) in mine.into_iter().rev() {
-            match image {
-                Image::Vault(k, row) => restore(&mut self.vaults, k, row),
-                Image::Lp(k, row) => restore(&mut self.liquidity_providers, k, row),
-                Image::LpHistory(k, row) => restore(&mut self.lp_history, k, row),
-                Image::VaultHistory(k, row) => restore(&mut self.vault_history, k, row),
-                Image::Round(k, row) => restore(&mut self.rounds, k, row),
-                Image::Queued(k, row) => restore(&mut self.queued, k, row),
-                Image::Buyer(k, row) => restore(&mut self.buyers, k, row),
-                Image::Bid(k, row) => restore(&mut self.bids, k, row),
-                Image::Deposit(k, row) => restore(&mut self.deposits, k, row),
-            }
-        }
-        self.journaled.retain(|(b, _, _)| b != block_hash);
-        self.applied.retain(|k, _| k.block_hash != block_hash);
-        self.applied_content.retain(|(b, _, _)| b != block_hash);
-    }
-}
-
-impl MemoryStore {
-    /// The row `image` names, as it is now.
-    fn current(&self, image: &Image) -> Image {
-        match image {
-            Image::Vault(k, _) => Image::Vault(k.clone(), self.vaults.get(k).cloned()),
-            Image::Lp(k, _) => Image::Lp(k.clone(), self.liquidity_providers.get(k).cloned()),
-            Image::LpHistory(k, _) => Image::LpHistory(k.clone(), self.lp_history.get(k).cloned()),
-            Image::VaultHistory(k, _) => {
-                Image::VaultHistory(k.clone(), self.vault_history.get(k).cloned())
-            }
-            Image::Round(k, _) => Image::Round(k.clone(), self.rounds.get(k).cloned()),
-            Image::Queued(k, _) => Image::Queued(k.clone(), self.queued.get(k).cloned()),
-            Image::Buyer(k, _) => Image::Buyer(k.clone(), self.buyers.get(k).cloned()),
-            Image::Bid(k, _) => Image::Bid(k.clone(), self.bids.get(k).cloned()),
-            Image::Deposit(k, _) => Image::Deposit(k.clone(), self.deposits.get(k).cloned()),
-        }
-    }
-
-    /// Writes a write-back batch's changes the way the database store does: journal first
-    /// (first touch per block wins), then inserts, updates and upserts, then the ledger.
-    pub fn apply_changes(&mut self, changes: ChangeSet) -> StoreResult<()> {
-        for entry in changes.journal {
-            let image = if entry.before_in_source {
-                self.current(&entry.image)
-            } else {
-                entry.image
-            };
-            let key = (
-                entry.block.clone(),
-                image.table(),
-                format!("{:?}", image.key_cells()),
-            );
-            if self.journaled.insert(key) {
-                self.journal.push((entry.block, image));
-            }
-        }
-        write(&mut self.vaults, changes.vaults, |v| v.address.clone())?;
-        write(
-            &mut self.liquidity_providers,
-            changes.liquidity_providers,
-            |lp| (lp.vault_address.clone(), lp.address.clone()),
-        )?;
-        write(&mut self.rounds, changes.rounds, |r| r.address.clone())?;
-        write(&mut self.queued, changes.queued, |q| {
-            (q.round_address.clone(), q.address.clone())
-        })?;
-        write(&mut self.buyers, changes.buyers, |b| {
-            (b.round_address.clone(), b.address.clone())
-        })?;
-        write(&mut self.bids, changes.bids, |b| {
-            (b.round_address.clone(), b.bid_id.clone())
-        })?;
-        write(&mut self.deposits, changes.deposits, |d| {
-            (d.round_address.clone(), d.lp_address.clone())
-        })?;
-        for s in changes.vault_history {
-            self.vault_history.insert((s.vault, s.block), s.balances);
-        }
-        for s in changes.lp_history {
-            self.lp_history.insert((s.lp, s.vault, s.block), s.balances);
-        }
-        for claim in changes.claims {
-            let k = claim.key;
-            self.applied_content.insert((
-                k.block_hash.clone(),
-                k.vault_address.clone(),
-                claim.content.clone(),
-            ));
-            self.applied.insert(k, claim.content);
-        }
-        Ok(())
-    }
-}
-
-fn write<K: Ord + std::fmt::Debug, V>(
-    map: &mut BTreeMap<K, V>,
-    writes: Writes<V>,
-    key: impl Fn(&V) -> K,
-) -> StoreResult<()> {
-    for row in writes.inserts {
-        let k = key(&row);
-        let what = format!("{k:?}");
-        insert_new(map, k, row, &what)?;
-    }
-    for row in writes.updates {
-        let k = key(&row);
-        let what = format!("{k:?}");
-        replace(map, k, row, &what)?;
-    }
-    Ok(())
 }
 
 fn insert_new<K: Ord, V>(
@@ -361,14 +225,14 @@ impl Store for MemoryStore {
         )
     }
     fn insert_liquidity_provider(&mut self, lp: &LiquidityProvider) -> StoreResult<()> {
+        self.touch_lp(lp);
         let key = (lp.vault_address.clone(), lp.address.clone());
-        self.touch_lp(&key);
         insert_new(&mut self.liquidity_providers, key, lp.clone(), &lp.address)
     }
     fn update_liquidity_providers(&mut self, lps: &[LiquidityProvider]) -> StoreResult<()> {
         for lp in lps {
+            self.touch_lp(lp);
             let key = (lp.vault_address.clone(), lp.address.clone());
-            self.touch_lp(&key);
             replace(&mut self.liquidity_providers, key, lp.clone(), &lp.address)?;
         }
         Ok(())
@@ -451,7 +315,7 @@ impl Store for MemoryStore {
     fn insert_lp_round_deposits(&mut self, deposits: &[LpRoundDeposit]) -> StoreResult<()> {
         for d in deposits {
             let key = (d.round_address.clone(), d.lp_address.clone());
-            self.touch(Table::LpRoundDeposits, format!("{key:?}"), |s| {
+            self.touch(d.row_key(), |s| {
                 Image::Deposit(key.clone(), s.deposits.get(&key).cloned())
             });
             insert_new(&mut self.deposits, key, d.clone(), &d.lp_address)?;
@@ -461,7 +325,7 @@ impl Store for MemoryStore {
     fn upsert_vault_snapshots(&mut self, rows: &[VaultSnapshot]) -> StoreResult<()> {
         for row in rows {
             let key = (row.vault.clone(), row.block);
-            self.touch(Table::VaultHistory, format!("{key:?}"), |s| {
+            self.touch(row.row_key(), |s| {
                 Image::VaultHistory(key.clone(), s.vault_history.get(&key).cloned())
             });
             self.vault_history.insert(key, row.balances.clone());
@@ -471,7 +335,7 @@ impl Store for MemoryStore {
     fn upsert_lp_snapshots(&mut self, rows: &[LpSnapshot]) -> StoreResult<()> {
         for row in rows {
             let key = (row.lp.clone(), row.vault.clone(), row.block);
-            self.touch(Table::LpHistory, format!("{key:?}"), |s| {
+            self.touch(row.row_key(), |s| {
                 Image::LpHistory(key.clone(), s.lp_history.get(&key).cloned())
             });
             self.lp_history.insert(key, row.balances.clone());

@@ -5,6 +5,7 @@
 mod apply;
 mod block;
 pub mod cache;
+pub mod changes;
 pub mod clearing;
 pub mod diff;
 pub mod dump;
@@ -21,7 +22,8 @@ mod vault_events;
 
 pub use apply::{Applier, EventRow, Settings};
 pub use block::{apply_rows, content_fingerprint, sort_for_application, ApplyReport};
-pub use cache::{CachedStore, ChangeSet};
+pub use cache::CachedStore;
+pub use changes::{ChangeSet, Image, RowKey};
 pub use error::{EventContext, EventError, ProcessError, Warning};
-pub use memory::{Image, MemoryStore};
+pub use memory::MemoryStore;
 pub use store::{EventKey, LpSnapshot, Source, Store, StoreError, StoreResult, VaultSnapshot};

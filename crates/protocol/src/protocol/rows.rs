@@ -1,7 +1,7 @@
 //! Each state row as its cells, in the column order of `tables`. The one place a row type is
 //! laid out: the dump, the journal's before-images and the set-based writes all use it.
 
-use super::memory::Image;
+use super::changes::{Image, RowKey};
 use super::state::{
     Amount, Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
     RoundState, Vault,
@@ -318,38 +318,26 @@ pub struct JournalRecord {
     pub before: Option<String>,
 }
 
-impl Image {
-    pub fn table(&self) -> Table {
-        match self {
-            Image::Vault(..) => Table::Vaults,
-            Image::Lp(..) => Table::LiquidityProviders,
-            Image::LpHistory(..) => Table::LpHistory,
-            Image::VaultHistory(..) => Table::VaultHistory,
-            Image::Round(..) => Table::Rounds,
-            Image::Queued(..) => Table::QueuedLiquidity,
-            Image::Buyer(..) => Table::OptionBuyers,
-            Image::Bid(..) => Table::Bids,
-            Image::Deposit(..) => Table::LpRoundDeposits,
-        }
-    }
-
+impl RowKey {
     /// The key's cells in key-column order of the table.
-    pub fn key_cells(&self) -> Vec<Cell> {
+    pub fn cells(&self) -> Vec<Cell> {
         match self {
-            Image::Vault(a, _) | Image::Round(a, _) => vec![text(a)],
-            Image::Lp((vault, lp), _) => vec![text(lp), text(vault)],
-            Image::LpHistory((lp, vault, block), _) => {
+            RowKey::Vault(a) | RowKey::Round(a) => vec![text(a)],
+            RowKey::Lp((vault, lp)) => vec![text(lp), text(vault)],
+            RowKey::LpHistory((lp, vault, block)) => {
                 vec![text(lp), text(vault), Cell::num(block)]
             }
-            Image::VaultHistory((vault, block), _) => vec![text(vault), Cell::num(block)],
-            Image::Queued((round, lp), _) => vec![text(lp), text(round)],
-            Image::Buyer((round, buyer), _) => vec![text(buyer), text(round)],
-            Image::Bid((round, id), _) | Image::Deposit((round, id), _) => {
+            RowKey::VaultHistory((vault, block)) => vec![text(vault), Cell::num(block)],
+            RowKey::Queued((round, lp)) => vec![text(lp), text(round)],
+            RowKey::Buyer((round, buyer)) => vec![text(buyer), text(round)],
+            RowKey::Bid((round, id)) | RowKey::Deposit((round, id)) => {
                 vec![text(round), text(id)]
             }
         }
     }
+}
 
+impl Image {
     /// The entry as the journal table stores it.
     pub fn record(&self) -> JournalRecord {
         let table = self.table();
@@ -382,7 +370,7 @@ impl Image {
         };
         JournalRecord {
             table,
-            pk: json_object(names, &self.key_cells()),
+            pk: json_object(names, &self.key().cells()),
             before,
         }
     }

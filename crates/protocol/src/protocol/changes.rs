@@ -1,0 +1,222 @@
+//! What a batch changed, as values: each state row's typed key, the before-images of the
+//! journal, and the change set the write-back cache hands to the database (or to a
+//! `MemoryStore`). A leaf: it knows the rows and tables, and no store.
+
+use super::state::{
+    Balances, Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
+    Vault,
+};
+use super::store::{EventKey, LpSnapshot, VaultSnapshot};
+use super::tables::Table;
+
+/// A state row's identity: its table and primary key. The tuples are the `MemoryStore` map
+/// keys, so that a scope (a vault's LPs, a round's bids) is a key range.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RowKey {
+    Vault(String),
+    /// (vault, lp)
+    Lp((String, String)),
+    /// (lp, vault, block)
+    LpHistory((String, String, u64)),
+    /// (vault, block)
+    VaultHistory((String, u64)),
+    Round(String),
+    /// (round, lp)
+    Queued((String, String)),
+    /// (round, buyer)
+    Buyer((String, String)),
+    /// (round, bid id)
+    Bid((String, String)),
+    /// (round, lp)
+    Deposit((String, String)),
+}
+
+fn pair(first: &str, second: &str) -> (String, String) {
+    (first.to_string(), second.to_string())
+}
+
+impl RowKey {
+    pub fn vault(address: &str) -> RowKey {
+        RowKey::Vault(address.to_string())
+    }
+    pub fn lp(vault: &str, lp: &str) -> RowKey {
+        RowKey::Lp(pair(vault, lp))
+    }
+    pub fn round(address: &str) -> RowKey {
+        RowKey::Round(address.to_string())
+    }
+    pub fn queued(round: &str, lp: &str) -> RowKey {
+        RowKey::Queued(pair(round, lp))
+    }
+    pub fn buyer(round: &str, buyer: &str) -> RowKey {
+        RowKey::Buyer(pair(round, buyer))
+    }
+    pub fn bid(round: &str, bid_id: &str) -> RowKey {
+        RowKey::Bid(pair(round, bid_id))
+    }
+    pub fn deposit(round: &str, lp: &str) -> RowKey {
+        RowKey::Deposit(pair(round, lp))
+    }
+
+    pub fn table(&self) -> Table {
+        match self {
+            RowKey::Vault(..) => Table::Vaults,
+            RowKey::Lp(..) => Table::LiquidityProviders,
+            RowKey::LpHistory(..) => Table::LpHistory,
+            RowKey::VaultHistory(..) => Table::VaultHistory,
+            RowKey::Round(..) => Table::Rounds,
+            RowKey::Queued(..) => Table::QueuedLiquidity,
+            RowKey::Buyer(..) => Table::OptionBuyers,
+            RowKey::Bid(..) => Table::Bids,
+            RowKey::Deposit(..) => Table::LpRoundDeposits,
+        }
+    }
+}
+
+/// A row that knows its key.
+pub trait Keyed {
+    fn row_key(&self) -> RowKey;
+}
+
+impl Keyed for Vault {
+    fn row_key(&self) -> RowKey {
+        RowKey::vault(&self.address)
+    }
+}
+impl Keyed for LiquidityProvider {
+    fn row_key(&self) -> RowKey {
+        RowKey::lp(&self.vault_address, &self.address)
+    }
+}
+impl Keyed for OptionRound {
+    fn row_key(&self) -> RowKey {
+        RowKey::round(&self.address)
+    }
+}
+impl Keyed for QueuedLiquidity {
+    fn row_key(&self) -> RowKey {
+        RowKey::queued(&self.round_address, &self.address)
+    }
+}
+impl Keyed for OptionBuyer {
+    fn row_key(&self) -> RowKey {
+        RowKey::buyer(&self.round_address, &self.address)
+    }
+}
+impl Keyed for Bid {
+    fn row_key(&self) -> RowKey {
+        RowKey::bid(&self.round_address, &self.bid_id)
+    }
+}
+impl Keyed for LpRoundDeposit {
+    fn row_key(&self) -> RowKey {
+        RowKey::deposit(&self.round_address, &self.lp_address)
+    }
+}
+impl Keyed for LpSnapshot {
+    fn row_key(&self) -> RowKey {
+        RowKey::LpHistory((self.lp.clone(), self.vault.clone(), self.block))
+    }
+}
+impl Keyed for VaultSnapshot {
+    fn row_key(&self) -> RowKey {
+        RowKey::VaultHistory((self.vault.clone(), self.block))
+    }
+}
+
+/// A row's image before its block first changed it (`None`: the row did not exist).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Image {
+    Vault(String, Option<Vault>),
+    Lp((String, String), Option<LiquidityProvider>),
+    LpHistory((String, String, u64), Option<Balances>),
+    VaultHistory((String, u64), Option<Balances>),
+    Round(String, Option<OptionRound>),
+    Queued((String, String), Option<QueuedLiquidity>),
+    Buyer((String, String), Option<OptionBuyer>),
+    Bid((String, String), Option<Bid>),
+    Deposit((String, String), Option<LpRoundDeposit>),
+}
+
+impl Image {
+    /// The key of the row this is an image of.
+    pub fn key(&self) -> RowKey {
+        match self {
+            Image::Vault(k, _) => RowKey::Vault(k.clone()),
+            Image::Lp(k, _) => RowKey::Lp(k.clone()),
+            Image::LpHistory(k, _) => RowKey::LpHistory(k.clone()),
+            Image::VaultHistory(k, _) => RowKey::VaultHistory(k.clone()),
+            Image::Round(k, _) => RowKey::Round(k.clone()),
+            Image::Queued(k, _) => RowKey::Queued(k.clone()),
+            Image::Buyer(k, _) => RowKey::Buyer(k.clone()),
+            Image::Bid(k, _) => RowKey::Bid(k.clone()),
+            Image::Deposit(k, _) => RowKey::Deposit(k.clone()),
+        }
+    }
+
+    pub fn table(&self) -> Table {
+        self.key().table()
+    }
+
+    /// History snapshots are the rows written without being read.
+    pub fn is_snapshot(&self) -> bool {
+        matches!(self, Image::LpHistory(..) | Image::VaultHistory(..))
+    }
+}
+
+/// The inserts and updates of one table. A row inserted and then changed in the same batch is
+/// in both: inserted as it ends, then updated, so readers still get the update notification.
+#[derive(Debug)]
+pub struct Writes<R> {
+    pub inserts: Vec<R>,
+    pub updates: Vec<R>,
+}
+
+impl<R> Default for Writes<R> {
+    fn default() -> Self {
+        Writes {
+            inserts: Vec::new(),
+            updates: Vec::new(),
+        }
+    }
+}
+
+/// A before-image for the journal. `before_in_source`: the row was written without being read
+/// (history snapshots), so its before-image is whatever the source holds, read when writing.
+#[derive(Debug, Clone)]
+pub struct JournalEntry {
+    pub block: String,
+    pub image: Image,
+    pub before_in_source: bool,
+}
+
+/// An applied-events ledger row, in application order.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub key: EventKey,
+    pub content: String,
+    pub event_name: String,
+}
+
+/// Everything a batch changed.
+#[derive(Debug, Default)]
+pub struct ChangeSet {
+    pub vaults: Writes<Vault>,
+    pub liquidity_providers: Writes<LiquidityProvider>,
+    pub rounds: Writes<OptionRound>,
+    pub queued: Writes<QueuedLiquidity>,
+    pub buyers: Writes<OptionBuyer>,
+    pub bids: Writes<Bid>,
+    pub deposits: Writes<LpRoundDeposit>,
+    /// Upserts (the history tables are written without being read).
+    pub vault_history: Vec<VaultSnapshot>,
+    pub lp_history: Vec<LpSnapshot>,
+    pub journal: Vec<JournalEntry>,
+    pub claims: Vec<Claim>,
+}
+
+impl ChangeSet {
+    pub fn is_empty(&self) -> bool {
+        self.journal.is_empty() && self.claims.is_empty()
+    }
+}
