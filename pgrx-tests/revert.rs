@@ -81,6 +81,43 @@ mod tests {
         assert_eq!(dump_state(), dumps[22 - 10]);
     }
 
+    /// History rows another writer left at a block's height (the Go processor's, say) are
+    /// overwritten without being read: the journal takes their images from the table
+    /// (TableOp::JournalFromTable, one typed entry each), and revert puts them back exactly.
+    #[pg_test]
+    fn revert_restores_history_rows_a_block_overwrote_unread() {
+        worked_example_until(18);
+        Spi::run(
+            "INSERT INTO \"Vault_Historic\" VALUES (7, 8, 9, '0x7a11', 19);
+             INSERT INTO \"Liquidity_Providers_Historic\" VALUES ('0xa1', '0x7a11', 1, 2, 3, 19)",
+        )
+        .unwrap();
+        let left = dump_state();
+        let block = wx::blocks().iter().find(|b| b.number == 19).unwrap();
+        insert_block(block);
+        insert_block_events(19);
+        commit_point();
+        assert!(
+            !has("Vault_Historic|7|8|9|0x7a11|19"),
+            "block 19 rewrote it"
+        );
+        let journaled = Spi::get_one::<String>(
+            "SELECT string_agg(table_name || ' ' || pk || ' ' || (before::jsonb -> 0 ->> 'unlocked_balance'), '; '
+                                ORDER BY table_name)
+               FROM event_processor.journal WHERE block_hash = '0xb19' AND table_name LIKE '%Historic'",
+        )
+        .unwrap();
+        assert_eq!(
+            journaled.as_deref(),
+            Some("Liquidity_Providers_Historic [] 3; Vault_Historic [] 7")
+        );
+        assert_eq!(
+            Spi::get_one::<i32>("SELECT event_processor.revert_block('0xb19')").unwrap(),
+            Some(1)
+        );
+        assert_eq!(dump_state(), left);
+    }
+
     /// Spec §7.4, second case: block 19 (AuctionEnded) as the newest block, by revert_block.
     #[pg_test]
     fn worked_example_revert_of_block_19() {

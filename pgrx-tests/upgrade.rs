@@ -293,3 +293,70 @@ fn update_from_0_3_0_equals_a_fresh_install_and_reports_the_lag() {
     assert_eq!(row.get::<_, f64>(2), 0.0);
     assert!(row.get::<_, bool>(3));
 }
+
+/// 0.4.0 -> 0.5.0: the journal's typed format (protocol/journal.rs), every row an array told
+/// apart by `before` alone. Data as 0.4.0 wrote it (block 11: a grouped changed vault, a
+/// created bid, and a history row journaled from the table as a single object) survives, its
+/// journal is all arrays after the update and still reverts the block.
+#[test]
+fn update_from_0_4_0_equals_a_fresh_install_and_types_the_journal() {
+    let mut fresh = fresh_install("ep_fresh_install_4");
+    let mut db = install_release("ep_upgrade_4", "0.4.0");
+    let vault = r#"{"address": "0x7a11", "eth_address": "0xe7", "unlocked_balance": 0, "locked_balance": 0, "stashed_balance": 0, "current_round": 1, "current_round_address": "0x1a1", "latest_block": 10, "alpha": 5000, "strike_level": 0, "fossil_client_address": "0xf1", "option_round_class_hash": "0xc1", "round_transition_period": 100, "auction_duration": 100, "round_duration": 1000, "deployment_date": 1000}"#;
+    let history = r#"{"unlocked_balance": 0, "locked_balance": 0, "stashed_balance": 0, "address": "0x7a11", "block_number": 11}"#;
+    db.batch_execute(&format!(
+        "SET event_processor.trigger_enabled = off;
+         INSERT INTO starknet_blocks VALUES (10, '0xb10', '0xb09', 1000, 'MINED'), (11, '0xb11', '0xb10', 1010, 'MINED');
+         INSERT INTO public.\"VaultStates\" SELECT * FROM jsonb_populate_record(NULL::public.\"VaultStates\", '{vault}');
+         INSERT INTO public.\"Vault_Historic\" SELECT * FROM jsonb_populate_record(NULL::public.\"Vault_Historic\", '{history}');
+         INSERT INTO event_processor.applied_blocks (block_hash, block_number, parent_hash, event_count)
+         VALUES ('0xb10', 10, '0xb09', 1);
+         UPDATE public.\"VaultStates\" SET unlocked_balance = 320, latest_block = 11;
+         UPDATE public.\"Vault_Historic\" SET unlocked_balance = 320;
+         INSERT INTO public.\"Bids\" VALUES ('0xc3', '0x1a1', '0xb1d1', 0, 4, 5);
+         INSERT INTO event_processor.applied_blocks (block_hash, block_number, parent_hash, event_count)
+         VALUES ('0xb11', 11, '0xb10', 2);
+         INSERT INTO event_processor.journal (block_hash, table_name, pk, before) VALUES
+           ('0xb11', 'Vault_Historic', '{{\"address\": \"0x7a11\", \"block_number\": 11}}', '{history}'),
+           ('0xb11', 'VaultStates', '[]', '[{vault}]'),
+           ('0xb11', 'Bids', '[{{\"round_address\": \"0x1a1\", \"bid_id\": \"0xb1d1\"}}]', NULL);"
+    ))
+    .unwrap();
+    let before = client_dump(&mut db);
+
+    db.batch_execute("ALTER EXTENSION event_processor UPDATE")
+        .unwrap();
+    assert_eq!(installed_version(&mut db), env!("CARGO_PKG_VERSION"));
+    assert_same_catalog(&mut db, &mut fresh);
+    assert_eq!(client_dump(&mut db), before, "the data survived");
+    assert_eq!(
+        count(
+            &mut db,
+            "SELECT count(*) FROM event_processor.journal
+              WHERE jsonb_typeof(coalesce(before, pk)::jsonb) <> 'array'
+                 OR (before IS NOT NULL AND pk <> '[]')"
+        ),
+        0,
+        "every journal row is an array in the typed format"
+    );
+
+    db.batch_execute("SELECT event_processor.revert_block('0xb11')")
+        .unwrap();
+    assert_eq!(
+        client_dump(&mut db),
+        [
+            "VaultStates|0|0|1|0x1a1|0|0x7a11|10|0xf1|0xe7|0xc1|5000|0|100|100|1000|1000",
+            "Vault_Historic|0|0|0|0x7a11|11",
+        ]
+    );
+    db.batch_execute(
+        "RESET event_processor.trigger_enabled;
+         DELETE FROM public.\"VaultStates\"; DELETE FROM public.\"Vault_Historic\";
+         DELETE FROM event_processor.applied_blocks; DELETE FROM starknet_blocks;",
+    )
+    .unwrap();
+    for block in wx::blocks() {
+        insert_block_tx(&mut db, block, "").unwrap();
+    }
+    assert_eq!(client_dump(&mut db), wx::expected_final());
+}

@@ -36,13 +36,13 @@ CREATE TABLE event_processor.applied_events (
     CONSTRAINT applied_events_content UNIQUE (block_hash, vault_address, content_hash)
 );
 
--- Before-image of every state row a block touched, or NULL if the row did not exist
--- (spec §4.2), as to_jsonb text; replayed newest-first (seq DESC) by revert_block. Rows are
--- grouped: one journal row holds a block's updated rows of one table (before: a JSON array
--- of images) or its created rows of one table (pk: a JSON array of keys, before NULL). A row
--- journaled twice for one block (a vault catch-up, then the block) is harmless: the older
--- image is restored last. Text, not jsonb, and no unique key: written in bulk on every batch,
--- read only on revert (which casts).
+-- Before-images of every state row a block touched (spec §4.2), replayed newest-first (seq
+-- DESC) by revert_block. One row undoes a JSON array of one table's rows of one block, told
+-- apart by `before` (protocol/journal.rs): NULL, the rows the block created, whose keys pk
+-- holds (revert deletes them); else the images, as to_jsonb text, of the rows it changed (revert
+-- puts them back), and pk is '[]'. A row journaled twice for one block (a vault catch-up, then
+-- the block) is harmless: the older image is restored last. Text, not jsonb, and no unique
+-- key: written in bulk on every batch, read only on revert (which casts).
 CREATE TABLE event_processor.journal (
     seq        bigserial PRIMARY KEY,
     block_hash varchar(66) NOT NULL,

@@ -3,6 +3,7 @@
 //! refused.
 
 use super::{read_text, Processor, ProcessorError};
+use crate::protocol::journal::Undo;
 use crate::protocol::tables::Table;
 use crate::protocol::{StoreError, StoreResult};
 use crate::store::{t, texts, Columns, Plan, PlanKey, TableOp};
@@ -18,17 +19,19 @@ pub struct RevertOutcome {
     pub rows: usize,
 }
 
+/// One journal row: what to undo in which table (protocol/journal.rs).
 struct JournalRow {
-    table: String,
-    pk: String,
-    before: Option<String>,
+    table: Table,
+    undo: Undo,
 }
 
 fn read_journal_row(c: &mut Columns) -> StoreResult<JournalRow> {
+    let name = c.text()?;
+    let table = Table::from_name(&name)
+        .ok_or_else(|| StoreError(format!("journal names unknown table {name:?}")))?;
     Ok(JournalRow {
-        table: c.text()?,
-        pk: c.text()?,
-        before: c.opt_text()?,
+        table,
+        undo: Undo::from_columns(c.text()?, c.opt_text()?),
     })
 }
 
@@ -127,37 +130,16 @@ impl Processor<'_, '_> {
         })
     }
 
-    /// Puts one journal row's rows back as they were before the block: deleted if they did not
-    /// exist, else updated in place (so readers get the usual `*_update` notification), or
-    /// re-inserted. A journal row holds one row or a group (JSON arrays).
+    /// Puts one journal row's rows back as they were before the block: deleted if the block
+    /// created them, else updated in place (so readers get the usual `*_update`
+    /// notification), or re-inserted.
     fn restore(&mut self, row: JournalRow) -> Result<(), ProcessorError> {
-        let table = Table::from_name(&row.table)
-            .ok_or_else(|| StoreError(format!("journal names unknown table {:?}", row.table)))?;
-        let Some(before) = row.before else {
-            self.db().execute(
-                PlanKey::Table(table, TableOp::RestoreDelete),
-                texts(vec![Some(row.pk)]),
-            )?;
-            return Ok(());
+        let (op, rows) = match row.undo {
+            Undo::Delete(keys) => (TableOp::RestoreDelete, keys),
+            Undo::Restore(images) => (TableOp::RestoreRows, images),
         };
-        // A group of updated rows (store/flush.rs `GroupedJournal`): one statement.
-        if before.starts_with('[') {
-            self.db().execute(
-                PlanKey::Table(table, TableOp::RestoreRows),
-                texts(vec![Some(before)]),
-            )?;
-            return Ok(());
-        }
-        let updated = self.db().execute(
-            PlanKey::Table(table, TableOp::RestoreUpdate),
-            texts(vec![Some(before.clone())]),
-        )?;
-        if updated == 0 {
-            self.db().execute(
-                PlanKey::Table(table, TableOp::RestoreInsert),
-                texts(vec![Some(before)]),
-            )?;
-        }
+        self.db()
+            .execute(PlanKey::Table(row.table, op), texts(vec![Some(rows)]))?;
         Ok(())
     }
 

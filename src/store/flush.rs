@@ -4,11 +4,11 @@
 
 use super::{PlanKey, SpiStore, TableOp};
 use crate::protocol::changes::{Claim, JournalEntry, Writes};
-use crate::protocol::rows::{JournalRecord, Row};
+use crate::protocol::journal::GroupedJournal;
+use crate::protocol::rows::Row;
 use crate::protocol::tables::Table;
 use crate::protocol::{ChangeSet, StoreResult};
 use pgrx::datum::DatumWithOid;
-use std::collections::{BTreeMap, HashMap};
 
 use super::Plan;
 
@@ -33,69 +33,6 @@ fn row_arrays<R: Row>(rows: &[R]) -> Vec<DatumWithOid<'static>> {
         }
     }
     columns.into_iter().map(DatumWithOid::from).collect()
-}
-
-/// A batch's journal as the table holds it: per block (in order), one row per table for the
-/// rows the block updated (`before` a JSON array of their images) and one per table for the
-/// rows it created (`pk` a JSON array of their keys, `before` NULL). Revert replays a block
-/// newest-first, so created groups are written parent table first (`Table::ALL` order): the
-/// queued rows a block created are deleted before its rounds (the only foreign key).
-#[derive(Default)]
-struct GroupedJournal {
-    blocks: Vec<String>,
-    block_index: HashMap<String, usize>,
-    /// (block index, table) → images of updated rows / keys of created rows.
-    updated: BTreeMap<(usize, Table), Vec<String>>,
-    created: BTreeMap<(usize, Table), Vec<String>>,
-}
-
-impl GroupedJournal {
-    fn block(&mut self, block: &str) -> usize {
-        if let Some(&at) = self.block_index.get(block) {
-            return at;
-        }
-        self.block_index
-            .insert(block.to_string(), self.blocks.len());
-        self.blocks.push(block.to_string());
-        self.blocks.len() - 1
-    }
-
-    fn add(&mut self, block: &str, record: JournalRecord) {
-        let at = (self.block(block), record.table);
-        match record.before {
-            Some(image) => self.updated.entry(at).or_default().push(image),
-            None => self.created.entry(at).or_default().push(record.pk),
-        }
-    }
-
-    /// (block, table, pk, before) rows in write order.
-    fn into_rows(self) -> Vec<Vec<Option<String>>> {
-        let blocks = self.blocks;
-        let json_array = |items: Vec<String>| format!("[{}]", items.join(","));
-        // BTreeMap order: by block, then table in Table::ALL order.
-        let mut updated = self.updated.into_iter().peekable();
-        let mut created = self.created.into_iter().peekable();
-        let mut rows = Vec::new();
-        for (index, block) in blocks.iter().enumerate() {
-            while let Some(((_, table), images)) = updated.next_if(|((b, _), _)| *b == index) {
-                rows.push(vec![
-                    Some(block.clone()),
-                    Some(table.info().name.to_string()),
-                    Some("[]".to_string()),
-                    Some(json_array(images)),
-                ]);
-            }
-            while let Some(((_, table), keys)) = created.next_if(|((b, _), _)| *b == index) {
-                rows.push(vec![
-                    Some(block.clone()),
-                    Some(table.info().name.to_string()),
-                    Some(json_array(keys)),
-                    None,
-                ]);
-            }
-        }
-        rows
-    }
 }
 
 impl SpiStore<'_, '_> {

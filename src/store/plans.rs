@@ -278,16 +278,12 @@ pub enum TableOp {
     /// positions.
     ExistingKeys,
     /// Journals the rows' current images (`$1` block hashes, then one array per key column):
-    /// for rows a batch wrote without reading.
+    /// for rows a batch wrote without reading. One journal row each (protocol/journal.rs).
     JournalFromTable,
-    /// Sets every column of an existing row from a before-image (`$1` jsonb); RETURNING.
-    RestoreUpdate,
-    /// Inserts a before-image as a row.
-    RestoreInsert,
     /// Puts back a JSON array of before-images (`$1`): updates the rows that exist, inserts
     /// the others.
     RestoreRows,
-    /// Deletes the rows whose keys are in `$1` (a jsonb key object or an array of them).
+    /// Deletes the rows whose keys are in `$1` (a JSON array of key objects).
     RestoreDelete,
     /// Deletes every row (rebuild).
     Clear,
@@ -406,10 +402,16 @@ fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
                 })
                 .collect();
             let sql = format!(
+                // The typed format (protocol/journal.rs): the image as a one-element array and
+                // pk '[]', or, should the row be gone, its key to delete.
                 "INSERT INTO event_processor.journal (block_hash, table_name, pk, before) \
-                 SELECT u.block_hash, '{name}', jsonb_build_object({pk})::text, \
-                        (SELECT to_jsonb(t)::text FROM {q} t WHERE {matching}) \
-                 FROM {arrays} WITH ORDINALITY AS u(block_hash, {names}, ord) ORDER BY u.ord",
+                 SELECT u.block_hash, '{name}', \
+                        CASE WHEN i.before IS NULL THEN jsonb_build_array(jsonb_build_object({pk}))::text \
+                             ELSE '[]' END, i.before \
+                 FROM {arrays} WITH ORDINALITY AS u(block_hash, {names}, ord) \
+                 LEFT JOIN LATERAL (SELECT jsonb_build_array(to_jsonb(t))::text AS before \
+                                    FROM {q} t WHERE {matching}) i ON true \
+                 ORDER BY u.ord",
                 name = info.name,
                 pk = pk.join(", "),
                 matching = key_match(table, "t", "u"),
@@ -417,17 +419,6 @@ fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
                 names = names.join(", "),
             );
             (sql, vec![A; names.len() + 1])
-        }
-        TableOp::RestoreUpdate => {
-            let columns = info.columns.join(", ");
-            let values: Vec<String> = info.columns.iter().map(|c| format!("r.{c}")).collect();
-            let sql = format!(
-                "UPDATE {q} AS t SET ({columns}) = ({values}) \
-                 FROM jsonb_populate_record(NULL::{q}, $1::jsonb) AS r WHERE {matching} RETURNING 1",
-                values = values.join(", "),
-                matching = key_match(table, "t", "r"),
-            );
-            (sql, vec![T])
         }
         TableOp::RestoreRows => {
             let columns = info.columns.join(", ");
@@ -445,17 +436,11 @@ fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
             );
             (sql, vec![T])
         }
-        TableOp::RestoreInsert => (
-            format!("INSERT INTO {q} SELECT * FROM jsonb_populate_record(NULL::{q}, $1::jsonb)"),
-            vec![T],
-        ),
         TableOp::Clear => (format!("DELETE FROM {q}"), vec![]),
         TableOp::RestoreDelete => {
-            // One key object, or an array of them (the rows a block inserted, journaled as one).
             let sql = format!(
-                "DELETE FROM {q} AS t USING jsonb_populate_recordset(NULL::{q}, \
-                 CASE WHEN jsonb_typeof($1::jsonb) = 'array' THEN $1::jsonb \
-                      ELSE jsonb_build_array($1::jsonb) END) AS k WHERE {matching}",
+                "DELETE FROM {q} AS t USING jsonb_populate_recordset(NULL::{q}, $1::jsonb) AS k \
+                 WHERE {matching}",
                 matching = key_match(table, "t", "k"),
             );
             (sql, vec![T])

@@ -10,6 +10,7 @@ pub mod clearing;
 pub mod diff;
 pub mod dump;
 mod error;
+pub mod journal;
 pub mod math;
 mod memory;
 mod round_events;

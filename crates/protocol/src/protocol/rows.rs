@@ -2,6 +2,7 @@
 //! laid out: the dump, the journal's before-images and the set-based writes all use it.
 
 use super::changes::{Image, RowKey};
+use super::journal::JournalRecord;
 use super::state::{
     Amount, Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
     RoundState, Vault,
@@ -309,14 +310,6 @@ layout!(LpRoundDeposit => LpRoundDeposits {
     vault_address,
     starting_deposit,
 });
-
-/// A journal entry as the journal table holds it: table, key JSON, before-image JSON.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JournalRecord {
-    pub table: Table,
-    pub pk: String,
-    pub before: Option<String>,
-}
 
 impl RowKey {
     /// The key's cells in key-column order of the table.

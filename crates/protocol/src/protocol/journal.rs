@@ -1,0 +1,189 @@
+//! The revert journal's format (spec §4.2). A journal row undoes one table's rows of one
+//! block, in one of two ways, told apart by `before`, never by the text's shape:
+//!
+//! - `before` NULL: the rows the block created; `pk` is a JSON array of their keys, and revert
+//!   deletes them.
+//! - `before` set: the rows the block changed; `before` is a JSON array of their images as
+//!   they were before the block (`to_jsonb` of the row), and revert puts them back (an update,
+//!   or an insert where the row is gone). `pk` is `[]`.
+//!
+//! Journals written before 0.5.0 held single objects too; the 0.4.0 -> 0.5.0 update turns them
+//! into one-element arrays.
+
+use super::tables::Table;
+use std::collections::{BTreeMap, HashMap};
+
+/// What replaying one journal row does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undo {
+    /// Delete the rows whose keys this JSON array holds.
+    Delete(String),
+    /// Put back the row images this JSON array holds.
+    Restore(String),
+}
+
+impl Undo {
+    /// The journal row's `pk` and `before` columns read back.
+    pub fn from_columns(pk: String, before: Option<String>) -> Undo {
+        match before {
+            None => Undo::Delete(pk),
+            Some(images) => Undo::Restore(images),
+        }
+    }
+
+    /// The `pk` and `before` columns that store it.
+    pub fn into_columns(self) -> (String, Option<String>) {
+        match self {
+            Undo::Delete(keys) => (keys, None),
+            Undo::Restore(images) => ("[]".to_string(), Some(images)),
+        }
+    }
+}
+
+/// One row's journal entry: its table, its key as a JSON object, and its before-image as a
+/// JSON object (`None`: the row did not exist).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalRecord {
+    pub table: Table,
+    pub pk: String,
+    pub before: Option<String>,
+}
+
+/// A batch's journal as the table holds it: per block (in order), one row per table for the
+/// rows the block updated (`before` a JSON array of their images) and one per table for the
+/// rows it created (`pk` a JSON array of their keys, `before` NULL). Revert replays a block
+/// newest-first, so created groups are written parent table first (`Table::ALL` order): the
+/// queued rows a block created are deleted before its rounds (the only foreign key).
+#[derive(Default)]
+pub struct GroupedJournal {
+    blocks: Vec<String>,
+    block_index: HashMap<String, usize>,
+    /// (block index, table) → images of updated rows / keys of created rows.
+    updated: BTreeMap<(usize, Table), Vec<String>>,
+    created: BTreeMap<(usize, Table), Vec<String>>,
+}
+
+impl GroupedJournal {
+    fn block(&mut self, block: &str) -> usize {
+        if let Some(&at) = self.block_index.get(block) {
+            return at;
+        }
+        self.block_index
+            .insert(block.to_string(), self.blocks.len());
+        self.blocks.push(block.to_string());
+        self.blocks.len() - 1
+    }
+
+    pub fn add(&mut self, block: &str, record: JournalRecord) {
+        let at = (self.block(block), record.table);
+        match record.before {
+            Some(image) => self.updated.entry(at).or_default().push(image),
+            None => self.created.entry(at).or_default().push(record.pk),
+        }
+    }
+
+    /// (block, table, pk, before) rows in write order: `Undo::columns` of each group.
+    pub fn into_rows(self) -> Vec<Vec<Option<String>>> {
+        let blocks = self.blocks;
+        let json_array = |items: Vec<String>| format!("[{}]", items.join(","));
+        // BTreeMap order: by block, then table in Table::ALL order.
+        let mut updated = self.updated.into_iter().peekable();
+        let mut created = self.created.into_iter().peekable();
+        let mut rows = Vec::new();
+        for (index, block) in blocks.iter().enumerate() {
+            let mut push = |table: Table, undo: Undo| {
+                let (pk, before) = undo.into_columns();
+                rows.push(vec![
+                    Some(block.clone()),
+                    Some(table.info().name.to_string()),
+                    Some(pk),
+                    before,
+                ]);
+            };
+            while let Some(((_, table), images)) = updated.next_if(|((b, _), _)| *b == index) {
+                push(table, Undo::Restore(json_array(images)));
+            }
+            while let Some(((_, table), keys)) = created.next_if(|((b, _), _)| *b == index) {
+                push(table, Undo::Delete(json_array(keys)));
+            }
+        }
+        rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(table: Table, pk: &str, before: Option<&str>) -> JournalRecord {
+        JournalRecord {
+            table,
+            pk: pk.into(),
+            before: before.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_block_groups_per_table_changed_before_created_parents_first() {
+        let mut journal = GroupedJournal::default();
+        journal.add("0xb1", record(Table::QueuedLiquidity, "{\"q\": 1}", None));
+        journal.add(
+            "0xb1",
+            record(Table::Vaults, "{\"v\": 1}", Some("{\"a\": 1}")),
+        );
+        journal.add(
+            "0xb2",
+            record(Table::Vaults, "{\"v\": 1}", Some("{\"a\": 2}")),
+        );
+        journal.add("0xb1", record(Table::Rounds, "{\"r\": 1}", None));
+        journal.add(
+            "0xb1",
+            record(Table::Vaults, "{\"v\": 2}", Some("{\"a\": 3}")),
+        );
+        let rows = journal.into_rows();
+        let rows: Vec<Vec<Option<&str>>> = rows
+            .iter()
+            .map(|row| row.iter().map(Option::as_deref).collect())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                [
+                    Some("0xb1"),
+                    Some("VaultStates"),
+                    Some("[]"),
+                    Some("[{\"a\": 1},{\"a\": 3}]")
+                ],
+                [
+                    Some("0xb1"),
+                    Some("Option_Rounds"),
+                    Some("[{\"r\": 1}]"),
+                    None
+                ],
+                [
+                    Some("0xb1"),
+                    Some("Queued_Liquidity"),
+                    Some("[{\"q\": 1}]"),
+                    None
+                ],
+                [
+                    Some("0xb2"),
+                    Some("VaultStates"),
+                    Some("[]"),
+                    Some("[{\"a\": 2}]")
+                ],
+            ]
+        );
+    }
+
+    #[test]
+    fn a_journal_row_reads_back_as_the_undo_that_wrote_it() {
+        for undo in [
+            Undo::Delete("[{\"k\": 1}]".into()),
+            Undo::Restore("[{}]".into()),
+        ] {
+            let (pk, before) = undo.clone().into_columns();
+            assert_eq!(Undo::from_columns(pk, before), undo);
+        }
+    }
+}
