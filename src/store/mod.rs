@@ -109,6 +109,24 @@ impl<'a, 'conn> SpiStore<'a, 'conn> {
     }
 }
 
+/// Runs the kept statement `plan` on a connection of its own, for callers outside a
+/// processor (the worker's status row); returns the number of rows it returned.
+pub fn run(plan: Plan, args: Vec<Arg>) -> StoreResult<usize> {
+    pgrx::spi::Spi::connect(|client| SpiStore::new(client).execute(plan, texts(args)))
+}
+
+/// Like `run`, for a statement that returns one boolean.
+pub fn ask(plan: Plan) -> StoreResult<bool> {
+    pgrx::spi::Spi::connect(|client| {
+        let mut store = SpiStore::new(client);
+        let answer = store.query(plan, vec![], "event_processor", |c| c.boolean())?;
+        answer
+            .first()
+            .copied()
+            .ok_or_else(|| StoreError(format!("{plan:?} returned no row")))
+    })
+}
+
 pub fn texts(values: Vec<Arg>) -> Vec<DatumWithOid<'static>> {
     values.into_iter().map(DatumWithOid::from).collect()
 }

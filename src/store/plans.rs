@@ -262,6 +262,24 @@ plans! {
     DriverEventPending: [] => "SELECT id::text FROM public.driver_events \
          WHERE is_processed IS NOT TRUE LIMIT 1".into();
 
+    // The worker's own (worker/status.rs): is the extension there to work for, and its row in
+    // event_processor.worker_status.
+    WorkerInstalled: [] => "SELECT pg_catalog.to_regclass('event_processor.worker_status') IS NOT NULL \
+           AND pg_catalog.to_regclass('public.starknet_blocks') IS NOT NULL \
+           AND pg_catalog.to_regclass('public.events') IS NOT NULL".into();
+    WorkerStarted: [] => "UPDATE event_processor.worker_status SET pid = pg_catalog.pg_backend_pid(), \
+           state = 'idle', started_at = pg_catalog.now(), blocks_applied = 0, events_applied = 0, \
+           blocks_reverted = 0, events_reverted = 0 RETURNING 1".into();
+    WorkerState: [T] => "UPDATE event_processor.worker_status SET state = $1, last_wakeup = pg_catalog.now() \
+         WHERE pid = pg_catalog.pg_backend_pid() RETURNING 1".into();
+    WorkerCount: [T, T, T, T, T] => "UPDATE event_processor.worker_status SET state = $5, \
+           last_wakeup = pg_catalog.now(), \
+           blocks_applied = blocks_applied + $1::bigint, events_applied = events_applied + $2::bigint, \
+           blocks_reverted = blocks_reverted + $3::bigint, events_reverted = events_reverted + $4::bigint \
+         RETURNING 1".into();
+    WorkerError: [T, T] => "UPDATE event_processor.worker_status SET state = 'error', last_error = $2, \
+           last_error_at = $1, last_error_time = pg_catalog.now() RETURNING 1".into();
+
 }
 
 /// Per-table statements, generated from `protocol::tables`: the set-based writes of a batch

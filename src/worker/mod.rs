@@ -171,13 +171,7 @@ fn react(woken: Woken, reported: &mut Reported) -> wake::Taken {
 /// Whether the extension and the indexer's tables exist in this database (the worker may
 /// start before them). Inside a transaction.
 fn installed() -> Result<bool, String> {
-    Spi::get_one::<bool>(
-        "SELECT to_regclass('event_processor.worker_status') IS NOT NULL
-            AND to_regclass('public.starknet_blocks') IS NOT NULL
-            AND to_regclass('public.events') IS NOT NULL",
-    )
-    .map(|installed| installed == Some(true))
-    .map_err(|e| e.to_string())
+    status::installed().map_err(|e| e.to_string())
 }
 
 /// The nap's check: one read-only transaction.

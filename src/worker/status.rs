@@ -2,8 +2,8 @@
 //! and the `event_processor.metrics` view. Counters are since the worker (re)started; each
 //! block's count commits with the block.
 
-use pgrx::prelude::*;
-use pgrx::spi::SpiResult;
+use crate::protocol::StoreResult;
+use crate::store::{self, t, Plan};
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct WorkerCounters {
@@ -13,38 +13,30 @@ pub struct WorkerCounters {
     pub events_reverted: i64,
 }
 
-/// This process is the worker now: pid, start time, counters back to zero.
-pub fn started() -> SpiResult<()> {
-    Spi::run(
-        "UPDATE event_processor.worker_status SET pid = pg_backend_pid(), state = 'idle',
-                started_at = now(), blocks_applied = 0, events_applied = 0,
-                blocks_reverted = 0, events_reverted = 0",
-    )
+/// The extension and the indexer's tables exist in this database (else there is no work).
+pub fn installed() -> StoreResult<bool> {
+    store::ask(Plan::WorkerInstalled)
 }
 
-pub fn set_state(state: &str) -> SpiResult<()> {
-    Spi::run_with_args(
-        "UPDATE event_processor.worker_status SET state = $1, last_wakeup = now()
-          WHERE pid = pg_backend_pid()",
-        &[state.into()],
-    )
+/// This process is the worker now: pid, start time, counters back to zero.
+pub fn started() -> StoreResult<()> {
+    store::run(Plan::WorkerStarted, vec![]).map(drop)
+}
+
+pub fn set_state(state: &str) -> StoreResult<()> {
+    store::run(Plan::WorkerState, vec![t(state)]).map(drop)
 }
 
 /// Adds to the counters and sets the state, in the transaction of the work counted.
 pub fn count(c: WorkerCounters, state: &str) -> Result<(), crate::processor::ProcessorError> {
-    Spi::run_with_args(
-        "UPDATE event_processor.worker_status SET state = $5, last_wakeup = now(),
-                blocks_applied = blocks_applied + $1, events_applied = events_applied + $2,
-                blocks_reverted = blocks_reverted + $3, events_reverted = events_reverted + $4",
-        &[
-            c.blocks_applied.into(),
-            c.events_applied.into(),
-            c.blocks_reverted.into(),
-            c.events_reverted.into(),
-            state.into(),
-        ],
-    )
-    .map_err(|e| crate::protocol::StoreError(e.to_string()).into())
+    let args = vec![
+        t(c.blocks_applied),
+        t(c.events_applied),
+        t(c.blocks_reverted),
+        t(c.events_reverted),
+        t(state),
+    ];
+    Ok(store::run(Plan::WorkerCount, args).map(drop)?)
 }
 
 /// What the worker last wrote to its row, so that a pass with nothing new to say writes
@@ -67,10 +59,6 @@ impl Reported {
 }
 
 /// Remembers the last failure (the work itself was rolled back and will be retried).
-pub fn record_error(at: &str, error: &str) -> SpiResult<()> {
-    Spi::run_with_args(
-        "UPDATE event_processor.worker_status SET state = 'error', last_error = $2,
-                last_error_at = $1, last_error_time = now()",
-        &[at.into(), error.into()],
-    )
+pub fn record_error(at: &str, error: &str) -> StoreResult<()> {
+    store::run(Plan::WorkerError, vec![t(at), t(error)]).map(drop)
 }
