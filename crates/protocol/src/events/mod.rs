@@ -2,6 +2,8 @@
 //! Pure Rust: no pgrx. One decoder per layout; the dispatcher checks the selector, the array
 //! lengths and the appended round address (§1.7 b) before any field is read.
 
+#[macro_use]
+mod layout;
 mod deployment;
 mod json;
 mod reader;

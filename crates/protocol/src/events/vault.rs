@@ -7,27 +7,13 @@ use crate::codec::Felt;
 use num_bigint::BigUint;
 use serde::Serialize;
 
-/// Deposit and Withdrawal share one layout: keys [sel, account], data [amount, account now, vault now].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BalanceChange {
-    #[serde(serialize_with = "hex")]
-    pub account: Felt,
-    #[serde(serialize_with = "decimal")]
-    pub amount: BigUint,
-    #[serde(serialize_with = "decimal")]
-    pub account_unlocked_balance_now: BigUint,
-    #[serde(serialize_with = "decimal")]
-    pub vault_unlocked_balance_now: BigUint,
-}
-
-impl BalanceChange {
-    pub fn decode<S: AsRef<str>>(r: &Reader<S>) -> Result<Self, DecodeError> {
-        Ok(BalanceChange {
-            account: r.account()?,
-            amount: r.u256(0, "amount")?,
-            account_unlocked_balance_now: r.u256(2, "account_unlocked_balance_now")?,
-            vault_unlocked_balance_now: r.u256(4, "vault_unlocked_balance_now")?,
-        })
+event_layout! {
+    /// Deposit and Withdrawal share one layout: keys [sel, account], data [amount, account now, vault now].
+    pub struct BalanceChange {
+        account: Felt as "hex" = felt(Array::Keys, 1),
+        amount: BigUint as "decimal" = u256(0),
+        account_unlocked_balance_now: BigUint as "decimal" = u256(2),
+        vault_unlocked_balance_now: BigUint as "decimal" = u256(4),
     }
 }
 
@@ -80,99 +66,41 @@ impl WithdrawalQueued {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StashWithdrawn {
-    #[serde(serialize_with = "hex")]
-    pub account: Felt,
-    #[serde(serialize_with = "decimal")]
-    pub amount: BigUint,
-    #[serde(serialize_with = "decimal")]
-    pub vault_stashed_balance_now: BigUint,
-}
-
-impl StashWithdrawn {
-    pub fn decode<S: AsRef<str>>(r: &Reader<S>) -> Result<Self, DecodeError> {
-        Ok(StashWithdrawn {
-            account: r.account()?,
-            amount: r.u256(0, "amount")?,
-            vault_stashed_balance_now: r.u256(2, "vault_stashed_balance_now")?,
-        })
+event_layout! {
+    pub struct StashWithdrawn {
+        account: Felt as "hex" = felt(Array::Keys, 1),
+        amount: BigUint as "decimal" = u256(0),
+        vault_stashed_balance_now: BigUint as "decimal" = u256(2),
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OptionRoundDeployed {
-    #[serde(serialize_with = "decimal")]
-    pub round_id: u64,
-    #[serde(serialize_with = "hex")]
-    pub address: Felt,
-    #[serde(serialize_with = "decimal")]
-    pub auction_start_date: u64,
-    #[serde(serialize_with = "decimal")]
-    pub auction_end_date: u64,
-    #[serde(serialize_with = "decimal")]
-    pub option_settlement_date: u64,
-    #[serde(serialize_with = "decimal")]
-    pub strike_price: BigUint,
-    #[serde(serialize_with = "decimal")]
-    pub cap_level: u128,
-    #[serde(serialize_with = "decimal")]
-    pub reserve_price: BigUint,
-}
-
-impl OptionRoundDeployed {
-    pub fn decode<S: AsRef<str>>(r: &Reader<S>) -> Result<Self, DecodeError> {
-        Ok(OptionRoundDeployed {
-            round_id: r.u64(0, "round_id")?,
-            address: r.felt(Array::Data, 1, "address")?,
-            auction_start_date: r.u64(2, "auction_start_date")?,
-            auction_end_date: r.u64(3, "auction_end_date")?,
-            option_settlement_date: r.u64(4, "option_settlement_date")?,
-            strike_price: r.u256(5, "strike_price")?,
-            cap_level: r.u128(7, "cap_level")?,
-            reserve_price: r.u256(8, "reserve_price")?,
-        })
+event_layout! {
+    pub struct OptionRoundDeployed {
+        round_id: u64 as "decimal" = u64(0),
+        address: Felt as "hex" = felt(Array::Data, 1),
+        auction_start_date: u64 as "decimal" = u64(2),
+        auction_end_date: u64 as "decimal" = u64(3),
+        option_settlement_date: u64 as "decimal" = u64(4),
+        strike_price: BigUint as "decimal" = u256(5),
+        cap_level: u128 as "decimal" = u128(7),
+        reserve_price: BigUint as "decimal" = u256(8),
     }
 }
 
-/// Emitted by `fossil_callback`; no state effect, decoded so malformed rows are still visible.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FossilCallbackSuccess {
-    #[serde(serialize_with = "decimal")]
-    pub twap: BigUint,
-    #[serde(serialize_with = "decimal")]
-    pub max_return: u128,
-    #[serde(serialize_with = "decimal")]
-    pub reserve_price: BigUint,
-    #[serde(serialize_with = "decimal")]
-    pub timestamp: u64,
-}
-
-impl FossilCallbackSuccess {
-    pub fn decode<S: AsRef<str>>(r: &Reader<S>) -> Result<Self, DecodeError> {
-        Ok(FossilCallbackSuccess {
-            twap: r.u256(0, "twap")?,
-            max_return: r.u128(2, "max_return")?,
-            reserve_price: r.u256(3, "reserve_price")?,
-            timestamp: r.u64(5, "timestamp")?,
-        })
+event_layout! {
+    /// Emitted by `fossil_callback`; no state effect, decoded so malformed rows are still visible.
+    pub struct FossilCallbackSuccess {
+        twap: BigUint as "decimal" = u256(0),
+        max_return: u128 as "decimal" = u128(2),
+        reserve_price: BigUint as "decimal" = u256(3),
+        timestamp: u64 as "decimal" = u64(5),
     }
 }
 
-/// Legacy predecessor of FossilCallbackSuccess: keys [sel, id, caller], no data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct L1RequestFulfilled {
-    #[serde(serialize_with = "hex")]
-    pub id: Felt,
-    #[serde(serialize_with = "hex")]
-    pub caller: Felt,
-}
-
-impl L1RequestFulfilled {
-    pub fn decode<S: AsRef<str>>(r: &Reader<S>) -> Result<Self, DecodeError> {
-        Ok(L1RequestFulfilled {
-            id: r.felt(Array::Keys, 1, "id")?,
-            caller: r.felt(Array::Keys, 2, "caller")?,
-        })
+event_layout! {
+    /// Legacy predecessor of FossilCallbackSuccess: keys [sel, id, caller], no data.
+    pub struct L1RequestFulfilled {
+        id: Felt as "hex" = felt(Array::Keys, 1),
+        caller: Felt as "hex" = felt(Array::Keys, 2),
     }
 }
