@@ -282,6 +282,15 @@ fn state_changes_notify_the_backend_channels() {
     );
 }
 
+/// The ledger holds each indexed event exactly once.
+pub fn assert_every_event_applied_once(db: &mut Client) {
+    assert_eq!(
+        count(db, "SELECT count(*) FROM event_processor.applied_events"),
+        count(db, "SELECT count(*) FROM events"),
+        "every event applied exactly once"
+    );
+}
+
 pub fn client_dump(db: &mut Client) -> Vec<String> {
     let mut lines: Vec<String> = event_processor_dump_queries()
         .iter()

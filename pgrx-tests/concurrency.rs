@@ -1,7 +1,7 @@
 //! Several sessions processing and reverting at once: the processing lock serialises them,
 //! so no block is applied twice and none is lost, whoever gets there first.
 
-use super::client::{client_dump, connect, count, fresh_database};
+use super::client::{assert_every_event_applied_once, client_dump, connect, count, fresh_database};
 use crate::protocol::{apply_rows, MemoryStore, Settings};
 use crate::synth::{ChainConfig, RoundAddressing, Simulator, SynthBlock};
 use postgres::{Client, GenericClient};
@@ -150,14 +150,7 @@ fn concurrent_sessions_apply_and_revert_every_block_once() {
         ),
         blocks.len() as i64
     );
-    assert_eq!(
-        count(
-            &mut db,
-            "SELECT count(*) FROM event_processor.applied_events"
-        ),
-        count(&mut db, "SELECT count(*) FROM events"),
-        "every event applied exactly once"
-    );
+    assert_every_event_applied_once(&mut db);
     assert_eq!(client_dump(&mut db), dumps[blocks.len()]);
 
     race(DB, port, 3, |_, c| {

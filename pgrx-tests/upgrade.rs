@@ -148,10 +148,7 @@ fn update_from_0_1_0_equals_a_fresh_install_and_keeps_the_data() {
     .unwrap();
     let before = client_dump(&mut db);
 
-    db.batch_execute("ALTER EXTENSION event_processor UPDATE")
-        .unwrap();
-    assert_eq!(installed_version(&mut db), env!("CARGO_PKG_VERSION"));
-    assert_same_catalog(&mut db, &mut fresh);
+    update_to_this_version(&mut db, &mut fresh);
 
     // The data survived, and the 0.1.0 journal entry still reverts its block.
     assert_eq!(client_dump(&mut db), before);
@@ -172,10 +169,7 @@ fn update_from_0_1_0_equals_a_fresh_install_and_keeps_the_data() {
          DELETE FROM starknet_blocks;",
     )
     .unwrap();
-    for block in wx::blocks() {
-        insert_block_tx(&mut db, block, "").unwrap();
-    }
-    assert_eq!(client_dump(&mut db), wx::expected_final());
+    assert_the_worked_example_processes(&mut db);
 }
 
 /// 0.2.0 -> 0.3.0: the bids_update trigger function changes and the ledger gains the prune
@@ -187,7 +181,7 @@ fn update_from_0_1_0_equals_a_fresh_install_and_keeps_the_data() {
 fn update_from_0_2_0_equals_a_fresh_install_and_switches_the_bids_payload() {
     let mut fresh = fresh_install("ep_fresh_install_2");
     let mut db = install_release("ep_upgrade_2", "0.2.0");
-    let vault = r#"{"address": "0x7a11", "eth_address": "0xe7", "unlocked_balance": 0, "locked_balance": 0, "stashed_balance": 0, "current_round": 1, "current_round_address": "0x1a1", "latest_block": 10, "alpha": 5000, "strike_level": 0, "fossil_client_address": "0xf1", "option_round_class_hash": "0xc1", "round_transition_period": 100, "auction_duration": 100, "round_duration": 1000, "deployment_date": 1000}"#;
+    let vault = VAULT_AT_10;
     db.batch_execute(&format!(
         "SET event_processor.trigger_enabled = off;
          INSERT INTO starknet_blocks VALUES (10, '0xb10', '0xb09', 1000, 'MINED'), (11, '0xb11', '0xb10', 1010, 'MINED');
@@ -211,10 +205,7 @@ fn update_from_0_2_0_equals_a_fresh_install_and_switches_the_bids_payload() {
     );
     let before = client_dump(&mut db);
 
-    db.batch_execute("ALTER EXTENSION event_processor UPDATE")
-        .unwrap();
-    assert_eq!(installed_version(&mut db), env!("CARGO_PKG_VERSION"));
-    assert_same_catalog(&mut db, &mut fresh);
+    update_to_this_version(&mut db, &mut fresh);
     assert_eq!(client_dump(&mut db), before, "the data survived");
     let new_payload = bid_payload_of_an_update(&mut db);
     crate::synth::backend::check("bids_update", &new_payload)
@@ -234,10 +225,27 @@ fn update_from_0_2_0_equals_a_fresh_install_and_switches_the_bids_payload() {
          DELETE FROM starknet_blocks;",
     )
     .unwrap();
+    assert_the_worked_example_processes(&mut db);
+}
+
+/// The vault of the hand-written releases' data, as its block 10 created it (to_jsonb).
+const VAULT_AT_10: &str = r#"{"address": "0x7a11", "eth_address": "0xe7", "unlocked_balance": 0, "locked_balance": 0, "stashed_balance": 0, "current_round": 1, "current_round_address": "0x1a1", "latest_block": 10, "alpha": 5000, "strike_level": 0, "fossil_client_address": "0xf1", "option_round_class_hash": "0xc1", "round_transition_period": 100, "auction_duration": 100, "round_duration": 1000, "deployment_date": 1000}"#;
+
+/// `ALTER EXTENSION ... UPDATE`: this version is installed, with a fresh install's catalog.
+fn update_to_this_version(db: &mut Client, fresh: &mut Client) {
+    db.batch_execute("ALTER EXTENSION event_processor UPDATE")
+        .unwrap();
+    assert_eq!(installed_version(db), env!("CARGO_PKG_VERSION"));
+    assert_same_catalog(db, fresh);
+}
+
+/// It processes as a fresh install does: the worked example through the trigger, from empty
+/// state tables.
+fn assert_the_worked_example_processes(db: &mut Client) {
     for block in wx::blocks() {
-        insert_block_tx(&mut db, block, "").unwrap();
+        insert_block_tx(db, block, "").unwrap();
     }
-    assert_eq!(client_dump(&mut db), wx::expected_final());
+    assert_eq!(client_dump(db), wx::expected_final());
 }
 
 /// The bids_update payload that touching one bid sends (a listener on the same database).
@@ -272,10 +280,7 @@ fn update_from_0_3_0_equals_a_fresh_install_and_reports_the_lag() {
     let before = client_dump(&mut db);
     assert_eq!(before, wx::expected_final());
 
-    db.batch_execute("ALTER EXTENSION event_processor UPDATE")
-        .unwrap();
-    assert_eq!(installed_version(&mut db), env!("CARGO_PKG_VERSION"));
-    assert_same_catalog(&mut db, &mut fresh);
+    update_to_this_version(&mut db, &mut fresh);
     assert_eq!(client_dump(&mut db), before, "the data survived");
     let row = db
         .query_one(
@@ -302,7 +307,7 @@ fn update_from_0_3_0_equals_a_fresh_install_and_reports_the_lag() {
 fn update_from_0_4_0_equals_a_fresh_install_and_types_the_journal() {
     let mut fresh = fresh_install("ep_fresh_install_4");
     let mut db = install_release("ep_upgrade_4", "0.4.0");
-    let vault = r#"{"address": "0x7a11", "eth_address": "0xe7", "unlocked_balance": 0, "locked_balance": 0, "stashed_balance": 0, "current_round": 1, "current_round_address": "0x1a1", "latest_block": 10, "alpha": 5000, "strike_level": 0, "fossil_client_address": "0xf1", "option_round_class_hash": "0xc1", "round_transition_period": 100, "auction_duration": 100, "round_duration": 1000, "deployment_date": 1000}"#;
+    let vault = VAULT_AT_10;
     let history = r#"{"unlocked_balance": 0, "locked_balance": 0, "stashed_balance": 0, "address": "0x7a11", "block_number": 11}"#;
     db.batch_execute(&format!(
         "SET event_processor.trigger_enabled = off;
@@ -324,10 +329,7 @@ fn update_from_0_4_0_equals_a_fresh_install_and_types_the_journal() {
     .unwrap();
     let before = client_dump(&mut db);
 
-    db.batch_execute("ALTER EXTENSION event_processor UPDATE")
-        .unwrap();
-    assert_eq!(installed_version(&mut db), env!("CARGO_PKG_VERSION"));
-    assert_same_catalog(&mut db, &mut fresh);
+    update_to_this_version(&mut db, &mut fresh);
     assert_eq!(client_dump(&mut db), before, "the data survived");
     assert_eq!(
         count(
@@ -355,8 +357,5 @@ fn update_from_0_4_0_equals_a_fresh_install_and_types_the_journal() {
          DELETE FROM event_processor.applied_blocks; DELETE FROM starknet_blocks;",
     )
     .unwrap();
-    for block in wx::blocks() {
-        insert_block_tx(&mut db, block, "").unwrap();
-    }
-    assert_eq!(client_dump(&mut db), wx::expected_final());
+    assert_the_worked_example_processes(&mut db);
 }

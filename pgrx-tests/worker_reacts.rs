@@ -3,7 +3,10 @@
 //! `ep_worker` (`pg_test::postgresql_conf_options`), which these tests share with worker.rs,
 //! one at a time (`super::worker::serve_database`).
 
-use super::client::{client_dump, connect, count, insert_synth_block_tx as insert_block};
+use super::client::{
+    assert_every_event_applied_once, client_dump, connect, count,
+    insert_synth_block_tx as insert_block,
+};
 use super::worker::serve_database;
 use crate::protocol::{apply_rows, MemoryStore, Settings};
 use crate::synth::{ChainConfig, RoundAddressing, Simulator, SynthBlock};
@@ -260,14 +263,7 @@ fn racing_indexer_sessions_and_a_worker_restart_lose_and_double_nothing() {
     );
     assert_eq!(audit.get::<_, i64>(1), BLOCKS as i64);
     assert!(audit.get::<_, bool>(2), "in chain order");
-    assert_eq!(
-        count(
-            &mut db,
-            "SELECT count(*) FROM event_processor.applied_events"
-        ),
-        count(&mut db, "SELECT count(*) FROM events"),
-        "every event applied exactly once"
-    );
+    assert_every_event_applied_once(&mut db);
     assert!(count(&mut db, "SELECT count(*) FROM events") > 100);
     assert_eq!(client_dump(&mut db), pure_dump(&blocks));
     assert_eq!(

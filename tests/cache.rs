@@ -4,7 +4,7 @@
 //! by block from the written journal gives back every earlier state.
 
 use event_processor_protocol::protocol::{apply_rows, CachedStore, MemoryStore, Settings};
-use event_processor_synth::{ChainConfig, Rng, RoundAddressing, Simulator};
+use event_processor_synth::{ChainConfig, Rng, Simulator};
 
 fn check(cfg: ChainConfig, rng: &mut Rng) {
     let label = format!("seed {} {:?}", cfg.seed, cfg.addressing);
@@ -23,11 +23,7 @@ fn check(cfg: ChainConfig, rng: &mut Rng) {
         for block in &blocks[next..next + size] {
             apply_rows(&mut cached, block.events.clone(), Settings::default()).expect("valid");
         }
-        let changes = cached.take_changes();
-        cached
-            .source()
-            .apply_changes(changes)
-            .expect("writes apply");
+        write_back(&mut cached);
         next += size;
         assert_eq!(
             cached.source().dump(),
@@ -49,25 +45,20 @@ fn check(cfg: ChainConfig, rng: &mut Rng) {
     }
 }
 
+/// Writes the batch's changes to the source, as the database store does.
+fn write_back(cached: &mut CachedStore<MemoryStore>) {
+    let changes = cached.take_changes();
+    cached
+        .source()
+        .apply_changes(changes)
+        .expect("writes apply");
+}
+
 #[test]
 fn batches_of_any_size_equal_block_by_block_application() {
     let mut rng = Rng::new(11);
-    let modes = [
-        RoundAddressing::FromAddress,
-        RoundAddressing::Appended,
-        RoundAddressing::Fallback,
-    ];
     for seed in 0..200 {
-        let cfg = ChainConfig {
-            seed,
-            vaults: 1 + (seed % 3) as usize,
-            lps_per_vault: 1 + (seed % 5) as usize,
-            bidders_per_vault: 1 + (seed % 3) as usize,
-            blocks: 60,
-            max_events_per_block: 6,
-            addressing: modes[(seed % 3) as usize],
-            first_block: 10,
-        };
+        let cfg = ChainConfig::varied(seed, 5, 60, 6);
         check(cfg, &mut rng);
     }
 }
@@ -82,11 +73,7 @@ fn the_lp_scaling_chain_settles_a_round_with_every_lp_through_one_batch() {
         apply_rows(&mut direct, block.events.clone(), Settings::default()).expect("valid");
         apply_rows(&mut cached, block.events.clone(), Settings::default()).expect("valid");
     }
-    let changes = cached.take_changes();
-    cached
-        .source()
-        .apply_changes(changes)
-        .expect("writes apply");
+    write_back(&mut cached);
     assert_eq!(cached.source().dump(), direct.dump());
     assert_eq!(direct.liquidity_providers.len(), 300);
     assert_eq!(

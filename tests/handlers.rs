@@ -5,7 +5,7 @@ use event_processor_protocol::protocol::state::RoundState;
 use event_processor_protocol::protocol::{
     apply_rows, ApplyReport, EventError, EventRow, MemoryStore, ProcessError, Settings,
 };
-use event_processor_synth::encode::{hex_i128, Encoded};
+use event_processor_synth::encode::{contract_deployed, Encoded, VaultParams};
 use num_bigint::BigUint;
 
 const V: &str = "0x7a11";
@@ -140,23 +140,16 @@ impl Scenario {
 }
 
 fn deployment(vault: &str, strike_level: i128) -> Encoded {
-    Encoded::new(K::ContractDeployed)
-        .felt(vault)
-        .felt("0xdee")
-        .felt("0x0")
-        .felt("0xc1a55")
-        .int(10)
-        .felt("0xf1")
-        .felt("0xe7")
-        .felt("0xc1")
-        .u128(5000)
-        .felt(&hex_i128(strike_level))
-        .int(100)
-        .int(100)
-        .int(1000)
-        .felt("0x50")
-        .int(0)
-        .felt("0x5a17")
+    contract_deployed(
+        vault,
+        VaultParams {
+            alpha: 5000,
+            strike_level,
+            round_transition_period: 100,
+            auction_duration: 100,
+            round_duration: 1000,
+        },
+    )
 }
 
 fn round_deployed(id: u64, address: &str, start: u64, strike: u64, cap: u128) -> Encoded {

@@ -4,7 +4,7 @@
 //! scratch.
 
 use event_processor_protocol::protocol::{apply_rows, MemoryStore, Settings};
-use event_processor_synth::{ChainConfig, Rng, RoundAddressing, Simulator, SynthBlock};
+use event_processor_synth::{ChainConfig, Rng, Simulator, SynthBlock};
 
 fn apply(store: &mut MemoryStore, block: &SynthBlock) {
     let report =
@@ -90,22 +90,8 @@ fn check(cfg: ChainConfig, k: usize, replacement_blocks: usize) {
 #[test]
 fn revert_restores_exactly_and_replacements_match_a_fresh_run() {
     let mut rng = Rng::new(4);
-    let modes = [
-        RoundAddressing::FromAddress,
-        RoundAddressing::Appended,
-        RoundAddressing::Fallback,
-    ];
     for seed in 0..300 {
-        let cfg = ChainConfig {
-            seed,
-            vaults: 1 + (seed % 3) as usize,
-            lps_per_vault: 1 + (seed % 4) as usize,
-            bidders_per_vault: 1 + (seed % 3) as usize,
-            blocks: 50,
-            max_events_per_block: 5,
-            addressing: modes[(seed % 3) as usize],
-            first_block: 10,
-        };
+        let cfg = ChainConfig::varied(seed, 4, 50, 5);
         let k = rng.range(1, 50) as usize;
         check(cfg, k, rng.range(1, 30) as usize);
     }

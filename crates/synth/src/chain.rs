@@ -3,7 +3,7 @@
 //! withdrawals, stash withdrawals, mint/refund/exercise. It keeps its own copy of the
 //! accounting model (spec §3.2), so tests can compare the processor against it exactly.
 
-use super::encode::{hex_i128, Encoded};
+use super::encode::{contract_deployed, Encoded, VaultParams};
 use super::rng::Rng;
 use event_processor_protocol::codec::EventKind as K;
 use event_processor_protocol::protocol::state::RoundState;
@@ -46,6 +46,28 @@ impl Default for ChainConfig {
             max_events_per_block: 4,
             addressing: RoundAddressing::FromAddress,
             first_block: 1000,
+        }
+    }
+}
+
+impl ChainConfig {
+    /// The property tests' family of chains: seed `seed` cycles through 1-3 vaults, 1 to
+    /// `max_lps` LPs and 1-3 bidders each, and the three ways of addressing rounds.
+    pub fn varied(seed: u64, max_lps: u64, blocks: usize, max_events_per_block: usize) -> Self {
+        let modes = [
+            RoundAddressing::FromAddress,
+            RoundAddressing::Appended,
+            RoundAddressing::Fallback,
+        ];
+        ChainConfig {
+            seed,
+            vaults: 1 + (seed % 3) as usize,
+            lps_per_vault: 1 + (seed % max_lps) as usize,
+            bidders_per_vault: 1 + (seed % 3) as usize,
+            blocks,
+            max_events_per_block,
+            addressing: modes[(seed % 3) as usize],
+            first_block: 10,
         }
     }
 }
@@ -447,23 +469,16 @@ impl Simulator {
             rounds: vec![],
         });
         let strike_level = self.rng.range(0, 19_998) as i128 - 9_999;
-        let e = Encoded::new(K::ContractDeployed)
-            .felt(&address)
-            .felt("0xdee")
-            .felt("0x0")
-            .felt("0xc1a55")
-            .int(10)
-            .felt("0xf1")
-            .felt("0xe7")
-            .felt("0xc1")
-            .u128(self.rng.range(1, 10_000) as u128)
-            .felt(&hex_i128(strike_level))
-            .int(rtp)
-            .int(auction_duration)
-            .int(round_duration)
-            .felt("0x50")
-            .int(0)
-            .felt("0x5a17");
+        let e = contract_deployed(
+            &address,
+            VaultParams {
+                alpha: self.rng.range(1, 10_000) as u128,
+                strike_level,
+                round_transition_period: rtp,
+                auction_duration,
+                round_duration,
+            },
+        );
         self.emit(
             v,
             "0x41a78e741e5af2fec34b695679bc6891742439f7afb8484ecd7766661ad02bf",
@@ -524,10 +539,24 @@ impl Simulator {
         let lp_now = bal.unlocked.clone();
         vault.balances.unlocked += &amount;
         vault.expected_total += &amount;
-        let e = Encoded::new(K::Deposit)
-            .key(&lp)
-            .u256(&amount)
-            .u256(&lp_now)
+        self.emit_unlocked_change(v, K::Deposit, &lp, &amount, &lp_now);
+    }
+
+    /// A Deposit or Withdrawal: the amount, then the LP's and the vault's unlocked balances
+    /// after it.
+    fn emit_unlocked_change(
+        &mut self,
+        v: usize,
+        kind: K,
+        lp: &str,
+        amount: &BigUint,
+        lp_now: &BigUint,
+    ) {
+        let vault = &self.vaults[v];
+        let e = Encoded::new(kind)
+            .key(lp)
+            .u256(amount)
+            .u256(lp_now)
             .u256(&vault.balances.unlocked);
         let from = vault.address.clone();
         self.emit(v, &from, e, false);
@@ -555,13 +584,7 @@ impl Simulator {
         let lp_now = bal.unlocked.clone();
         vault.balances.unlocked -= &amount;
         vault.expected_total -= &amount;
-        let e = Encoded::new(K::Withdrawal)
-            .key(&lp)
-            .u256(&amount)
-            .u256(&lp_now)
-            .u256(&vault.balances.unlocked);
-        let from = vault.address.clone();
-        self.emit(v, &from, e, false);
+        self.emit_unlocked_change(v, K::Withdrawal, &lp, &amount, &lp_now);
     }
 
     fn stash(&mut self, v: usize) {

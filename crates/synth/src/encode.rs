@@ -61,3 +61,34 @@ impl Encoded {
         self
     }
 }
+
+/// A vault's parameters in its `ContractDeployed` event (the rest are fixed test values).
+#[derive(Debug, Clone, Copy)]
+pub struct VaultParams {
+    pub alpha: u128,
+    pub strike_level: i128,
+    pub round_transition_period: u64,
+    pub auction_duration: u64,
+    pub round_duration: u64,
+}
+
+/// A `ContractDeployed` event of vault `vault` (spec §2.2).
+pub fn contract_deployed(vault: &str, p: VaultParams) -> Encoded {
+    Encoded::new(EventKind::ContractDeployed)
+        .felt(vault)
+        .felt("0xdee")
+        .felt("0x0")
+        .felt("0xc1a55")
+        .int(10)
+        .felt("0xf1")
+        .felt("0xe7")
+        .felt("0xc1")
+        .u128(p.alpha)
+        .felt(&hex_i128(p.strike_level))
+        .int(p.round_transition_period)
+        .int(p.auction_duration)
+        .int(p.round_duration)
+        .felt("0x50")
+        .int(0)
+        .felt("0x5a17")
+}
