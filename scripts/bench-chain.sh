@@ -57,10 +57,10 @@ start_cluster
 bench_helpers
 START_ALL="$(now)"
 
-(cd "$CRATE_DIR" && cargo build --quiet --release -p event_processor_synth --bin synth-chain)
+SYNTH="$(build_synth_chain)"
 CHAIN="$DIR/chain"
 log "generating the chain: $CHAIN_BLOCKS blocks (about 1 in $GAP with events), $VAULTS vaults x $LPS LPs, then $PROBE_BLOCKS + $INGEST_BLOCKS empty and $DENSE_BLOCKS dense blocks"
-"${CARGO_TARGET_DIR:-$CRATE_DIR/target}/release/synth-chain" sparse "$CHAIN" "$CHAIN_BLOCKS" "$SEED" "$VAULTS" "$LPS" \
+"$SYNTH" sparse "$CHAIN" "$CHAIN_BLOCKS" "$SEED" "$VAULTS" "$LPS" \
   "$BIDDERS" "$GAP" 8 $((PROBE_BLOCKS + INGEST_BLOCKS)) "$DENSE_BLOCKS"
 FIRST="$(head -1 "$CHAIN/blocks.tsv" | cut -f1)"
 PROBE_FROM=$((FIRST + CHAIN_BLOCKS)) EMPTY_FROM=$((FIRST + CHAIN_BLOCKS + PROBE_BLOCKS))

@@ -41,8 +41,7 @@ start_cluster
 bench_helpers
 START_ALL="$(now)"
 
-(cd "$CRATE_DIR" && cargo build --quiet --release -p event_processor_synth --bin synth-chain)
-SYNTH="$CRATE_DIR/target/release/synth-chain"
+SYNTH="$(build_synth_chain)"
 CHAIN="$DIR/chain"
 log "generating the chain (seed $SEED: $VAULTS vaults, $LPS LPs and $BIDDERS bidders each, $BLOCKS blocks)"
 "$SYNTH" "$CHAIN" "$SEED" "$VAULTS" "$LPS" "$BIDDERS" "$BLOCKS" "$EVENTS"

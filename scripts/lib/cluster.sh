@@ -59,6 +59,12 @@ stop_cluster() {
   $SUDO rm -rf "$DIR"
 }
 
+# Builds the synth-chain tool (release, crates/synth) and prints the binary's path.
+build_synth_chain() {
+  (cd "$CRATE_DIR" && cargo build --quiet --release -p event_processor_synth --bin synth-chain)
+  echo "${CARGO_TARGET_DIR:-$CRATE_DIR/target}/release/synth-chain"
+}
+
 # For the benchmarks, after start_cluster: psql on any database of the cluster ("${SQL[@]}" -d
 # db), one value of a query (q db sql), the time (now), arithmetic (calc expr).
 bench_helpers() {
