@@ -37,7 +37,8 @@ fn verify() -> TableIterator<
 /// Shows `text` as this backend's query in pg_stat_activity (status() reads it from there):
 /// progress that other sessions see while the transaction is still open.
 fn report_activity(text: &str) {
-    let text = std::ffi::CString::new(text).unwrap_or_default();
+    // PostgreSQL text holds no NUL byte, and nor does a progress line made of it.
+    let text = std::ffi::CString::new(text).expect("no NUL in a progress line");
     // SAFETY: copies the string into the backend's status entry.
     unsafe { pg_sys::pgstat_report_activity(pg_sys::BackendState::STATE_RUNNING, text.as_ptr()) };
 }

@@ -121,7 +121,8 @@ impl Processor<'_, '_> {
         }
         let events = self
             .one(Plan::ForgetBlock, vec![Some(hash.clone())], |c| c.u64())?
-            .unwrap_or(0) as usize;
+            .ok_or_else(|| StoreError("forgetting the block returned no count".into()))?
+            as usize;
         Ok(RevertOutcome {
             number,
             hash,

@@ -33,7 +33,11 @@ fn by_key(lines: &[String]) -> Rows<'_> {
             .key
             .iter()
             .map(|(name, _)| {
-                let at = info.columns.iter().position(|c| c == name).unwrap_or(0);
+                let at = info
+                    .columns
+                    .iter()
+                    .position(|c| c == name)
+                    .expect("a key column is a column (rows.rs tests)");
                 format!("{name}={}", cells.get(at).copied().unwrap_or("NULL"))
             })
             .collect::<Vec<_>>()
