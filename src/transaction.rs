@@ -91,7 +91,7 @@ pub(crate) fn in_transaction<R>(f: impl FnOnce() -> Result<R, String>) -> Result
         pg_sys::PushActiveSnapshot(pg_sys::GetTransactionSnapshot());
     }
     let result = PgTryBuilder::new(std::panic::AssertUnwindSafe(f))
-        .catch_others(|caught| Err(describe(caught)))
+        .catch_others(|caught| Err(report_of(&caught).1))
         .execute();
     unsafe {
         if result.is_ok() {
@@ -104,14 +104,6 @@ pub(crate) fn in_transaction<R>(f: impl FnOnce() -> Result<R, String>) -> Result
         }
     }
     result
-}
-
-fn describe(caught: pg_sys::panic::CaughtError) -> String {
-    match caught {
-        pg_sys::panic::CaughtError::PostgresError(report)
-        | pg_sys::panic::CaughtError::ErrorReport(report) => report.message().to_string(),
-        pg_sys::panic::CaughtError::RustPanic { ereport, .. } => ereport.message().to_string(),
-    }
 }
 
 /// `with_processor` as a transaction of its own (the worker's unit of work).

@@ -19,7 +19,7 @@ struct DriverEvent {
 
 fn read_driver_event(c: &mut Columns) -> StoreResult<DriverEvent> {
     Ok(DriverEvent {
-        id: c.i128()? as i64,
+        id: c.i64()?,
         kind: c.text()?,
         block_hash: c.opt_text()?,
         start_block_hash: c.opt_text()?,

@@ -5,7 +5,7 @@
 use super::{PlanKey, SpiStore, TableOp};
 use crate::protocol::changes::{Claim, JournalEntry, Writes};
 use crate::protocol::journal::GroupedJournal;
-use crate::protocol::rows::Row;
+use crate::protocol::rows::{Cell, Row};
 use crate::protocol::tables::Table;
 use crate::protocol::{ChangeSet, StoreResult};
 use pgrx::datum::DatumWithOid;
@@ -87,7 +87,14 @@ impl SpiStore<'_, '_> {
             for (i, entry) in candidates.into_iter().enumerate() {
                 if existing.contains(&(i + 1)) {
                     let mut row = vec![Some(entry.block.clone())];
-                    row.extend(entry.image.key().cells().iter().map(|c| c.sql_text()));
+                    row.extend(
+                        entry
+                            .image
+                            .key()
+                            .into_cells()
+                            .into_iter()
+                            .map(Cell::into_sql_text),
+                    );
                     stored.push(row);
                 } else {
                     grouped.add(&entry.block, entry.image.record());
@@ -117,7 +124,14 @@ impl SpiStore<'_, '_> {
     ) -> StoreResult<std::collections::HashSet<usize>> {
         let keys: Vec<Vec<Option<String>>> = entries
             .iter()
-            .map(|e| e.image.key().cells().iter().map(|c| c.sql_text()).collect())
+            .map(|e| {
+                e.image
+                    .key()
+                    .into_cells()
+                    .into_iter()
+                    .map(Cell::into_sql_text)
+                    .collect()
+            })
             .collect();
         let positions = self.query(
             PlanKey::Table(table, TableOp::ExistingKeys),

@@ -3,6 +3,7 @@
 
 use crate::protocol::rows::CellSource;
 use crate::protocol::{StoreError, StoreResult};
+use pgrx::datum::{FromDatum, IntoDatum};
 use pgrx::spi::SpiHeapTupleData;
 use std::str::FromStr;
 
@@ -26,31 +27,29 @@ impl<'r, 'conn> Columns<'r, 'conn> {
         StoreError(format!("{}: column {} {what}", self.table, self.next))
     }
 
-    pub fn opt_text(&mut self) -> StoreResult<Option<String>> {
+    /// The next column as `T`; `None` for NULL.
+    fn take<T: FromDatum + IntoDatum>(&mut self) -> StoreResult<Option<T>> {
         self.next += 1;
         self.row
-            .get::<String>(self.next)
+            .get::<T>(self.next)
             .map_err(|e| StoreError(e.to_string()))
     }
 
+    fn required<T>(&self, value: Option<T>) -> StoreResult<T> {
+        value.ok_or_else(|| self.bad("is NULL"))
+    }
+
+    pub fn opt_text(&mut self) -> StoreResult<Option<String>> {
+        self.take()
+    }
+
     pub fn text(&mut self) -> StoreResult<String> {
-        self.opt_text()?.ok_or_else(|| self.bad("is NULL"))
+        let value = self.take()?;
+        self.required(value)
     }
 
-    fn parse<T: FromStr>(&mut self) -> StoreResult<T> {
-        let text = self.text()?;
-        text.parse().map_err(|_| {
-            self.bad(&format!(
-                "holds {text:?}, not an integer of the expected range"
-            ))
-        })
-    }
-
-    pub fn u64(&mut self) -> StoreResult<u64> {
-        self.parse()
-    }
-    /// A nullable height or count.
-    pub fn opt_u64(&mut self) -> StoreResult<Option<u64>> {
+    /// A nullable integer (numerics are selected as text).
+    fn opt_parse<T: FromStr>(&mut self) -> StoreResult<Option<T>> {
         let Some(text) = self.opt_text()? else {
             return Ok(None);
         };
@@ -60,27 +59,31 @@ impl<'r, 'conn> Columns<'r, 'conn> {
             ))
         })
     }
-    pub fn i64(&mut self) -> StoreResult<i64> {
+
+    fn parse<T: FromStr>(&mut self) -> StoreResult<T> {
+        let value = self.opt_parse()?;
+        self.required(value)
+    }
+
+    pub fn u64(&mut self) -> StoreResult<u64> {
         self.parse()
     }
-    pub fn i128(&mut self) -> StoreResult<i128> {
+    /// A nullable height or count.
+    pub fn opt_u64(&mut self) -> StoreResult<Option<u64>> {
+        self.opt_parse()
+    }
+    pub fn i64(&mut self) -> StoreResult<i64> {
         self.parse()
     }
 
     pub fn text_array(&mut self) -> StoreResult<Vec<Option<String>>> {
-        self.next += 1;
-        self.row
-            .get::<Vec<Option<String>>>(self.next)
-            .map_err(|e| StoreError(e.to_string()))?
-            .ok_or_else(|| self.bad("is NULL"))
+        let value = self.take()?;
+        self.required(value)
     }
 
     pub fn boolean(&mut self) -> StoreResult<bool> {
-        self.next += 1;
-        self.row
-            .get::<bool>(self.next)
-            .map_err(|e| StoreError(e.to_string()))?
-            .ok_or_else(|| self.bad("is NULL"))
+        let value = self.take()?;
+        self.required(value)
     }
 }
 
@@ -89,10 +92,7 @@ impl CellSource for Columns<'_, '_> {
         self.opt_text()
     }
     fn next_bool(&mut self, _column: &'static str) -> StoreResult<Option<bool>> {
-        self.next += 1;
-        self.row
-            .get::<bool>(self.next)
-            .map_err(|e| StoreError(e.to_string()))
+        self.take()
     }
     fn bad(&self, column: &'static str, what: &str) -> StoreError {
         StoreError(format!("{}.{column} {what}", self.table))

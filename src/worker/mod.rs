@@ -180,7 +180,7 @@ fn nap_check() -> Result<bool, String> {
         if !installed()? {
             return Ok(false);
         }
-        crate::transaction::with_processor(|p| p.has_work()).map_err(|e| e.to_string())
+        transaction::with_processor(|p| p.has_work()).map_err(|e| e.to_string())
     })
 }
 
@@ -202,7 +202,7 @@ fn pass(reported: &mut Reported, taken: wake::Taken) -> Pass {
         if announce {
             status::started().map_err(|e| e.to_string())?;
         }
-        crate::transaction::with_processor(|p| p.survey())
+        transaction::with_processor(|p| p.survey())
             .map(Some)
             .map_err(|e| e.to_string())
     });

@@ -105,7 +105,7 @@ impl<'a, S: AsRef<str>> Reader<'a, S> {
     }
 
     /// The account address carried in keys[1] by every event that has one.
-    pub fn account(&self) -> Result<Felt, DecodeError> {
-        self.felt(Array::Keys, 1, "account")
+    pub fn account(&self, field: &str) -> Result<Felt, DecodeError> {
+        self.felt(Array::Keys, 1, field)
     }
 }

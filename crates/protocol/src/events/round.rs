@@ -40,7 +40,7 @@ impl<S: AsRef<str>> Reader<'_, S> {
 
 event_layout! {
     pub struct BidPlaced {
-        account: Felt as "hex" = felt(Array::Keys, 1),
+        account: Felt as "hex" = account(),
         bid_id: Felt as "hex" = felt(Array::Data, 0),
         amount: BigUint as "decimal" = u256(1),
         price: BigUint as "decimal" = u256(3),
@@ -57,7 +57,7 @@ impl BidPlaced {
 
 event_layout! {
     pub struct BidUpdated {
-        account: Felt as "hex" = felt(Array::Keys, 1),
+        account: Felt as "hex" = account(),
         bid_id: Felt as "hex" = felt(Array::Data, 0),
         price_increase: BigUint as "decimal" = u256(1),
         bid_tree_nonce_before: u64 as "decimal" = u64(3),
@@ -89,21 +89,21 @@ event_layout! {
 
 event_layout! {
     pub struct OptionsMinted {
-        account: Felt as "hex" = felt(Array::Keys, 1),
+        account: Felt as "hex" = account(),
         minted_amount: BigUint as "decimal" = u256(0),
     }
 }
 
 event_layout! {
     pub struct UnusedBidsRefunded {
-        account: Felt as "hex" = felt(Array::Keys, 1),
+        account: Felt as "hex" = account(),
         refunded_amount: BigUint as "decimal" = u256(0),
     }
 }
 
 event_layout! {
     pub struct OptionsExercised {
-        account: Felt as "hex" = felt(Array::Keys, 1),
+        account: Felt as "hex" = account(),
         total_options_exercised: BigUint as "decimal" = u256(0),
         mintable_options_exercised: BigUint as "decimal" = u256(2),
         exercised_amount: BigUint as "decimal" = u256(4),

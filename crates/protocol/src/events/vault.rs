@@ -10,7 +10,7 @@ use serde::Serialize;
 event_layout! {
     /// Deposit and Withdrawal share one layout: keys [sel, account], data [amount, account now, vault now].
     pub struct BalanceChange {
-        account: Felt as "hex" = felt(Array::Keys, 1),
+        account: Felt as "hex" = account(),
         amount: BigUint as "decimal" = u256(0),
         account_unlocked_balance_now: BigUint as "decimal" = u256(2),
         vault_unlocked_balance_now: BigUint as "decimal" = u256(4),
@@ -56,7 +56,7 @@ impl WithdrawalQueued {
             (None, 2)
         };
         Ok(WithdrawalQueued {
-            account: r.account()?,
+            account: r.account("account")?,
             bps,
             round_id: r.u64(1, "round_id")?,
             account_queued_liquidity_before: before,
@@ -68,7 +68,7 @@ impl WithdrawalQueued {
 
 event_layout! {
     pub struct StashWithdrawn {
-        account: Felt as "hex" = felt(Array::Keys, 1),
+        account: Felt as "hex" = account(),
         amount: BigUint as "decimal" = u256(0),
         vault_stashed_balance_now: BigUint as "decimal" = u256(2),
     }

@@ -155,7 +155,17 @@ impl Image {
     }
 
     pub fn table(&self) -> Table {
-        self.key().table()
+        match self {
+            Image::Vault(..) => Table::Vaults,
+            Image::Lp(..) => Table::LiquidityProviders,
+            Image::LpHistory(..) => Table::LpHistory,
+            Image::VaultHistory(..) => Table::VaultHistory,
+            Image::Round(..) => Table::Rounds,
+            Image::Queued(..) => Table::QueuedLiquidity,
+            Image::Buyer(..) => Table::OptionBuyers,
+            Image::Bid(..) => Table::Bids,
+            Image::Deposit(..) => Table::LpRoundDeposits,
+        }
     }
 
     /// History snapshots are the rows written without being read.

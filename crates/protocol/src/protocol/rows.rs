@@ -25,6 +25,15 @@ impl Cell {
         Cell::Numeric(value.to_string())
     }
 
+    /// `sql_text` of a cell no longer needed.
+    pub fn into_sql_text(self) -> Option<String> {
+        match self {
+            Cell::Text(s) | Cell::Numeric(s) => Some(s),
+            Cell::Bool(b) => Some(b.to_string()),
+            Cell::Null => None,
+        }
+    }
+
     /// The cell as SQL text (None for NULL): what the set-based statements cast back.
     pub fn sql_text(&self) -> Option<String> {
         match self {
@@ -312,19 +321,19 @@ layout!(LpRoundDeposit => LpRoundDeposits {
 });
 
 impl RowKey {
-    /// The key's cells in key-column order of the table.
-    pub fn cells(&self) -> Vec<Cell> {
+    /// The key's cells in key-column order of the table (the key's strings moved, not copied).
+    pub fn into_cells(self) -> Vec<Cell> {
         match self {
-            RowKey::Vault(a) | RowKey::Round(a) => vec![text(a)],
-            RowKey::Lp((vault, lp)) => vec![text(lp), text(vault)],
+            RowKey::Vault(a) | RowKey::Round(a) => vec![Cell::Text(a)],
+            RowKey::Lp((vault, lp)) => vec![Cell::Text(lp), Cell::Text(vault)],
             RowKey::LpHistory((lp, vault, block)) => {
-                vec![text(lp), text(vault), Cell::num(block)]
+                vec![Cell::Text(lp), Cell::Text(vault), Cell::num(block)]
             }
-            RowKey::VaultHistory((vault, block)) => vec![text(vault), Cell::num(block)],
-            RowKey::Queued((round, lp)) => vec![text(lp), text(round)],
-            RowKey::Buyer((round, buyer)) => vec![text(buyer), text(round)],
+            RowKey::VaultHistory((vault, block)) => vec![Cell::Text(vault), Cell::num(block)],
+            RowKey::Queued((round, lp)) => vec![Cell::Text(lp), Cell::Text(round)],
+            RowKey::Buyer((round, buyer)) => vec![Cell::Text(buyer), Cell::Text(round)],
             RowKey::Bid((round, id)) | RowKey::Deposit((round, id)) => {
-                vec![text(round), text(id)]
+                vec![Cell::Text(round), Cell::Text(id)]
             }
         }
     }
@@ -363,7 +372,7 @@ impl Image {
         };
         JournalRecord {
             table,
-            pk: json_object(names, &self.key().cells()),
+            pk: json_object(names, &self.key().into_cells()),
             before,
         }
     }
