@@ -18,18 +18,28 @@
 #     LPs (Simulator::lp_scaling): flat means linear total cost;
 #  5. peak memory of the backends doing 2 and 4: VmHWM (peak resident set) minus RssShmem
 #     (the shared buffers the backend has mapped, read at the end: with shared_buffers of 2 GB
-#     VmHWM is mostly shared memory), a lower bound of the peak private memory.
+#     VmHWM is mostly shared memory), a lower bound of the peak private memory;
+#  6. who spends the catch-up's CPU: `perf record -g` of the catch-up backend, split into the
+#     extension's own code and PostgreSQL's (scripts/lib/profile_share.py), with the hottest
+#     functions. The targets of issue "Dense blocks" are printed last, beside their figures.
 #
 # Knobs: SEED (1), VAULTS (40), LPS (125 per vault), BIDDERS (50 per vault), BLOCKS (8000),
 #        EVENTS (30, the most per block), BATCH (100 blocks per catch-up transaction, the worker's default),
 #        REVERT_BLOCKS (1000), LP_SCALES ("10 100 1000 10000"), PROFILE=1 (pg_stat_statements:
-#        the costliest statements of the catch-up, nested ones included), SHARED_BUFFERS (2GB)
+#        the costliest statements of the catch-up, nested ones included), SHARED_BUFFERS (2GB),
+#        INGEST=0 (skip section 1), PERF=0 (no profile; it needs perf and root)
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib/cluster.sh"
 SEED="${SEED:-1}" VAULTS="${VAULTS:-40}" LPS="${LPS:-125}" BIDDERS="${BIDDERS:-50}"
 BLOCKS="${BLOCKS:-8000}" EVENTS="${EVENTS:-30}" BATCH="${BATCH:-100}"
 REVERT_BLOCKS="${REVERT_BLOCKS:-1000}" LP_SCALES="${LP_SCALES:-10 100 1000 10000}"
+INGEST="${INGEST:-1}"
+PERF="${PERF:-1}"
+if [ "$PERF" = 1 ] && { ! command -v perf >/dev/null || [ "$(id -u)" -ne 0 ]; }; then
+  echo "bench: no profile (PERF=1 needs perf and root)" >&2
+  PERF=0
+fi
 
 install_extension --release
 # A production-like buffer cache: with the default 128 MB the history table's index (over a
@@ -69,6 +79,7 @@ SQL
 }
 
 # ---------------------------------------------------------------------------------------------
+if [ "$INGEST" = 1 ]; then
 log "1. ingest: $BLOCKS indexer transactions (block row + its events), without and with the extension"
 make_db ingest_plain plain "$CHAIN"
 make_db ingest_ext ext "$CHAIN"
@@ -86,6 +97,7 @@ INGEST_WORKER="$(ingest ingest_worker)"
 [ "$(q ingest_ext 'SELECT count(*) FROM event_processor.applied_blocks')" = "$BLOCKS" ] \
   || { echo "bench: the trigger path did not apply every block" >&2; exit 1; }
 INGEST_EVENTS="$(q ingest_ext 'SELECT count(*) FROM event_processor.applied_events')"
+fi
 
 # ---------------------------------------------------------------------------------------------
 log "2. catch-up: process_pending($BATCH) until the chain is applied, one transaction per batch"
@@ -126,12 +138,27 @@ SQL
 q catchup "SELECT pg_stat_reset()" >/dev/null
 sleep 1
 BATCHES=$(( (BLOCKS + BATCH - 1) / BATCH ))
+# With PERF=1 the session itself starts perf on its backend before the first batch and stops
+# it after the last (psql's \! runs in the client, as root).
+export PERF_DATA="$DIR/perf.data" PERF_PID="$DIR/perf.pid"
 { echo "SET client_min_messages = error;"
+  if [ "$PERF" = 1 ]; then
+    echo "SELECT pg_backend_pid() AS backend \\gset"
+    echo "\\setenv BACKEND_PID :backend"
+    echo "\\! perf record -g -F 499 -p \"\$BACKEND_PID\" -o \"\$PERF_DATA\" >\"\$PERF_DATA.log\" 2>&1 & echo \$! >\"\$PERF_PID\""
+  fi
   for _ in $(seq "$BATCHES"); do echo "SELECT bench.catch_up($BATCH);"; done
+  [ "$PERF" = 1 ] && echo "\\! kill -INT \"\$(cat \"\$PERF_PID\")\""
   echo "\\o $DIR/catchup-peak"; echo "SELECT bench.peak_kb();"; } > "$DIR/catchup.sql"
 T0="$(now)"
 "${SQL[@]}" -d catchup -At -o /dev/null -f "$DIR/catchup.sql"
 CATCHUP_WALL="$(calc "$(now) - $T0")"
+if [ "$PERF" = 1 ]; then
+  tail --pid="$(cat "$PERF_PID")" -f /dev/null  # perf writes its file as it exits
+  perf script -i "$PERF_DATA" 2>/dev/null | python3 "$CRATE_DIR/scripts/lib/profile_share.py" > "$DIR/perf-share"
+  perf report -i "$PERF_DATA" --no-children -g none --sort dso,symbol --percent-limit 1.5 2>/dev/null \
+    | grep -v '^#' | grep -v '^$' | cut -c1-150 > "$DIR/perf-top"
+fi
 CATCHUP_PEAK="$(cat "$DIR/catchup-peak")"
 sleep 1  # the backend's table statistics are flushed when it exits
 CATCHUP_ROWS="$(q catchup "SELECT sum(n_tup_ins + n_tup_upd + n_tup_del) FROM pg_stat_user_tables
@@ -207,10 +234,10 @@ done
 # ---------------------------------------------------------------------------------------------
 log "results ($(nproc) cores, $(date -u +%F), PostgreSQL $(as_pg "$PG_BIN/postgres" --version | awk '{print $3}'), $(( $(date +%s) - ${START_ALL%.*} )) s in all)"
 CATCHUP_SERVER="$(q catchup "SELECT sum(seconds) FROM bench.timing WHERE phase = 'catch-up'")"
-cat <<EOF
-
-chain: $BLOCKS blocks, $EVENT_COUNT events, $VAULTS vaults, $((VAULTS * LPS)) LPs, $((VAULTS * BIDDERS)) bidders (seed $SEED)
-
+echo
+echo "chain: $BLOCKS blocks, $EVENT_COUNT events, $VAULTS vaults, $((VAULTS * LPS)) LPs, $((VAULTS * BIDDERS)) bidders (seed $SEED)"
+echo
+if [ "$INGEST" = 1 ]; then cat <<EOF
 1. ingest (indexer transactions, one per block, client wall time)
    without the extension   $(printf '%8.2f' "$INGEST_PLAIN") s
    with the trigger path   $(printf '%8.2f' "$INGEST_EXT") s   ($INGEST_EVENTS events applied at COMMIT)
@@ -218,6 +245,9 @@ chain: $BLOCKS blocks, $EVENT_COUNT events, $VAULTS vaults, $((VAULTS * LPS)) LP
    trigger path off        $(printf '%8.2f' "$INGEST_WORKER") s   (processing left to the worker)
    ingest overhead         $(printf '%8.2f' "$(calc "$INGEST_WORKER / $INGEST_PLAIN")") x with the worker path
 
+EOF
+else echo "1. ingest: skipped (INGEST=0)"; echo; fi
+cat <<EOF
 2. catch-up (process_pending($BATCH), $CATCHUP_TXNS transactions)
    time                    $(printf '%8.2f' "$CATCHUP_WALL") s wall, $(printf '%.2f' "$CATCHUP_SERVER") s in the server
    throughput              $(printf '%8.0f' "$(calc "$EVENT_COUNT / $CATCHUP_WALL")") events/s, $(printf '%.0f' "$(calc "$BLOCKS / $CATCHUP_WALL")") blocks/s
@@ -240,3 +270,33 @@ SQL
 echo "4. cost per LP (process_block of the block, server time)"
 printf '   %-7s %-14s %12s %10s %14s\n' LPs phase "µs per LP" "ms" "private kB"
 awk -F'\t' '{ printf "   %-7s %-14s %12s %10s %14s\n", $1, $2, $3, $4, $5 }' "$DIR/lp-scaling.tsv"
+REVERT_RATIO="$(q catchup "SELECT (SELECT sum(seconds) FROM bench.timing WHERE phase = 'revert')
+                               / (SELECT sum(seconds) FROM bench.timing WHERE phase = 'process')")"
+if [ "$PERF" = 1 ]; then
+  echo
+  echo "5. who spends the catch-up backend's CPU (perf record -g -F 499 -p <backend>; scripts/lib/profile_share.py)"
+  awk -F'\t' '{ printf "   %-10s %7s samples %6s %%\n", $1, $2, $3 }' "$DIR/perf-share"
+  echo "   hottest functions (self time, share of the backend's samples):"
+  sed 's/^/   /' "$DIR/perf-top"
+fi
+
+# The targets of issue "Dense blocks", each beside its figure.
+verdict() { awk "BEGIN { exit !($1) }" && echo met || echo missed; }
+FLOOR_RATIO="$(calc "$CATCHUP_WALL / $FLOOR_WALL")"
+echo
+echo "targets"
+printf '   %-38s %8.2f x     target <= 2     %s\n' "catch-up / raw-write floor" "$FLOOR_RATIO" "$(verdict "$FLOOR_RATIO <= 2")"
+if [ "$PERF" = 1 ]; then
+  OWN="$(awk -F'\t' '$1 == "extension" { print $3 }' "$DIR/perf-share")"
+  printf '   %-38s %8.1f %%     target <= 25 %%  %s\n' "extension's own code, catch-up CPU" "$OWN" "$(verdict "$OWN <= 25")"
+else
+  echo "   extension's own code, catch-up CPU     not measured (PERF=0)"
+fi
+if [ "$INGEST" = 1 ]; then
+  TRIGGER_RATIO="$(calc "$INGEST_EXT / $INGEST_PLAIN")"
+  printf '   %-38s %8.2f x     target <= 10    %s\n' "trigger path / plain ingest" "$TRIGGER_RATIO" "$(verdict "$TRIGGER_RATIO <= 10")"
+else
+  echo "   trigger path / plain ingest            not measured (INGEST=0)"
+fi
+printf '   %-38s %8.3f       target <= 1     %s\n' "revert / process (time)" "$REVERT_RATIO" "$(verdict "$REVERT_RATIO <= 1")"
+echo "   peak private memory of the catch-up    ${CATCHUP_PEAK%% kB*} kB at $BATCH blocks per batch (flat or falling: compare runs)"

@@ -2,37 +2,24 @@
 //! before the rows change), then each table's inserts, updates and upserts, then the ledger.
 //! A few statements per batch, whatever the number of events, each with one text[] per column.
 
+use super::arrays::TextArrays;
 use super::{PlanKey, SpiStore, TableOp};
 use crate::protocol::changes::{Claim, JournalEntry, Writes};
 use crate::protocol::journal::GroupedJournal;
-use crate::protocol::rows::{Cell, Row};
+use crate::protocol::rows::{CellRef, Row};
 use crate::protocol::tables::Table;
 use crate::protocol::{ChangeSet, StoreResult};
-use pgrx::datum::DatumWithOid;
+use std::collections::HashSet;
 
 use super::Plan;
 
-/// Transposes rows of cells into one text[] per column (NULL cells stay NULL).
-fn column_arrays(rows: Vec<Vec<Option<String>>>, width: usize) -> Vec<DatumWithOid<'static>> {
-    let mut columns = vec![Vec::with_capacity(rows.len()); width];
+/// State rows as one text[] per column.
+fn row_arrays<R: Row>(rows: &[R]) -> TextArrays {
+    let mut arrays = TextArrays::new(R::COLUMNS.len(), rows.len());
     for row in rows {
-        for (column, cell) in columns.iter_mut().zip(row) {
-            column.push(cell);
-        }
+        arrays.push_row(0, row);
     }
-    columns.into_iter().map(DatumWithOid::from).collect()
-}
-
-/// State rows as one text[] per column, filled column-wise (no row of texts in between).
-fn row_arrays<R: Row>(rows: &[R]) -> Vec<DatumWithOid<'static>> {
-    let width = R::TABLE.info().columns.len();
-    let mut columns = vec![Vec::with_capacity(rows.len()); width];
-    for row in rows {
-        for (column, cell) in columns.iter_mut().zip(row.cells()) {
-            column.push(cell.sql_text());
-        }
-    }
-    columns.into_iter().map(DatumWithOid::from).collect()
+    arrays
 }
 
 impl SpiStore<'_, '_> {
@@ -59,7 +46,7 @@ impl SpiStore<'_, '_> {
         if rows.is_empty() {
             return Ok(());
         }
-        self.execute(PlanKey::Table(R::TABLE, op), row_arrays(rows))
+        self.execute(PlanKey::Table(R::TABLE, op), row_arrays(rows).into_params())
             .map(drop)
     }
 
@@ -71,7 +58,7 @@ impl SpiStore<'_, '_> {
             journal.iter().partition(|e| e.before_in_source);
         let mut grouped = GroupedJournal::default();
         for entry in in_memory {
-            grouped.add(&entry.block, entry.image.record());
+            entry.image.journal_into(&entry.block, &mut grouped);
         }
         for table in Table::ALL {
             let candidates: Vec<&JournalEntry> = probed
@@ -83,28 +70,20 @@ impl SpiStore<'_, '_> {
                 continue;
             }
             let existing = self.existing(table, &candidates)?;
-            let mut stored = Vec::new();
+            let key_width = table.info().key.len();
+            let mut stored = TextArrays::new(key_width + 1, existing.len());
             for (i, entry) in candidates.into_iter().enumerate() {
                 if existing.contains(&(i + 1)) {
-                    let mut row = vec![Some(entry.block.clone())];
-                    row.extend(
-                        entry
-                            .image
-                            .key()
-                            .into_cells()
-                            .into_iter()
-                            .map(Cell::into_sql_text),
-                    );
-                    stored.push(row);
+                    stored.push_text(0, &entry.block);
+                    stored.push_key(1, entry.image.key_ref());
                 } else {
-                    grouped.add(&entry.block, entry.image.record());
+                    entry.image.journal_into(&entry.block, &mut grouped);
                 }
             }
-            if !stored.is_empty() {
-                let width = table.info().key.len() + 1;
+            if !existing.is_empty() {
                 self.execute(
                     PlanKey::Table(table, TableOp::JournalFromTable),
-                    column_arrays(stored, width),
+                    stored.into_params(),
                 )?;
             }
         }
@@ -112,30 +91,28 @@ impl SpiStore<'_, '_> {
         if rows.is_empty() {
             return Ok(());
         }
-        self.execute(Plan::JournalImages, column_arrays(rows, 4))
+        let mut arrays = TextArrays::new(4, rows.len());
+        for row in &rows {
+            for (column, cell) in row.iter().enumerate() {
+                match cell {
+                    Some(text) => arrays.push_text(column, text),
+                    None => arrays.push(column, CellRef::Null),
+                }
+            }
+        }
+        self.execute(Plan::JournalImages, arrays.into_params())
             .map(drop)
     }
 
     /// The 1-based positions of `entries` whose rows exist in `table`.
-    fn existing(
-        &mut self,
-        table: Table,
-        entries: &[&JournalEntry],
-    ) -> StoreResult<std::collections::HashSet<usize>> {
-        let keys: Vec<Vec<Option<String>>> = entries
-            .iter()
-            .map(|e| {
-                e.image
-                    .key()
-                    .into_cells()
-                    .into_iter()
-                    .map(Cell::into_sql_text)
-                    .collect()
-            })
-            .collect();
+    fn existing(&mut self, table: Table, entries: &[&JournalEntry]) -> StoreResult<HashSet<usize>> {
+        let mut keys = TextArrays::new(table.info().key.len(), entries.len());
+        for entry in entries {
+            keys.push_key(0, entry.image.key_ref());
+        }
         let positions = self.query(
             PlanKey::Table(table, TableOp::ExistingKeys),
-            column_arrays(keys, table.info().key.len()),
+            keys.into_params(),
             "journal",
             |c| Ok(c.u64()? as usize),
         )?;
@@ -146,19 +123,15 @@ impl SpiStore<'_, '_> {
         if claims.is_empty() {
             return Ok(());
         }
-        let rows: Vec<Vec<Option<String>>> = claims
-            .iter()
-            .map(|c| {
-                vec![
-                    Some(c.key.block_hash.clone()),
-                    Some(c.key.vault_address.clone()),
-                    Some(c.key.event_nonce.to_string()),
-                    Some(c.event_name.clone()),
-                    Some(c.content.clone()),
-                ]
-            })
-            .collect();
-        self.execute(Plan::ClaimEvents, column_arrays(rows, 5))
+        let mut arrays = TextArrays::new(5, claims.len());
+        for claim in claims {
+            arrays.push_text(0, &claim.key.block_hash);
+            arrays.push_text(1, &claim.key.vault_address);
+            arrays.push(2, CellRef::Int(claim.key.event_nonce.into()));
+            arrays.push_text(3, &claim.event_name);
+            arrays.push_text(4, &claim.content);
+        }
+        self.execute(Plan::ClaimEvents, arrays.into_params())
             .map(drop)
     }
 }

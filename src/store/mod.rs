@@ -1,6 +1,7 @@
 //! The database as a `Source`: state rows read through SPI with kept plans. Writes come as a
 //! batch's `ChangeSet`, written as sets (flush.rs).
 
+mod arrays;
 pub mod catalog;
 mod flush;
 mod plans;

@@ -59,16 +59,51 @@ impl RowKey {
     }
 
     pub fn table(&self) -> Table {
+        self.key_ref().table()
+    }
+
+    pub fn key_ref(&self) -> KeyRef<'_> {
         match self {
-            RowKey::Vault(..) => Table::Vaults,
-            RowKey::Lp(..) => Table::LiquidityProviders,
-            RowKey::LpHistory(..) => Table::LpHistory,
-            RowKey::VaultHistory(..) => Table::VaultHistory,
-            RowKey::Round(..) => Table::Rounds,
-            RowKey::Queued(..) => Table::QueuedLiquidity,
-            RowKey::Buyer(..) => Table::OptionBuyers,
-            RowKey::Bid(..) => Table::Bids,
-            RowKey::Deposit(..) => Table::LpRoundDeposits,
+            RowKey::Vault(k) => KeyRef::Vault(k),
+            RowKey::Lp(k) => KeyRef::Lp(k),
+            RowKey::LpHistory(k) => KeyRef::LpHistory(k),
+            RowKey::VaultHistory(k) => KeyRef::VaultHistory(k),
+            RowKey::Round(k) => KeyRef::Round(k),
+            RowKey::Queued(k) => KeyRef::Queued(k),
+            RowKey::Buyer(k) => KeyRef::Buyer(k),
+            RowKey::Bid(k) => KeyRef::Bid(k),
+            RowKey::Deposit(k) => KeyRef::Deposit(k),
+        }
+    }
+}
+
+/// A `RowKey` borrowed (from a key or from an image): what the writers read a key's cells
+/// from without copying its strings.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyRef<'a> {
+    Vault(&'a str),
+    Lp(&'a (String, String)),
+    LpHistory(&'a (String, String, u64)),
+    VaultHistory(&'a (String, u64)),
+    Round(&'a str),
+    Queued(&'a (String, String)),
+    Buyer(&'a (String, String)),
+    Bid(&'a (String, String)),
+    Deposit(&'a (String, String)),
+}
+
+impl KeyRef<'_> {
+    pub fn table(&self) -> Table {
+        match self {
+            KeyRef::Vault(..) => Table::Vaults,
+            KeyRef::Lp(..) => Table::LiquidityProviders,
+            KeyRef::LpHistory(..) => Table::LpHistory,
+            KeyRef::VaultHistory(..) => Table::VaultHistory,
+            KeyRef::Round(..) => Table::Rounds,
+            KeyRef::Queued(..) => Table::QueuedLiquidity,
+            KeyRef::Buyer(..) => Table::OptionBuyers,
+            KeyRef::Bid(..) => Table::Bids,
+            KeyRef::Deposit(..) => Table::LpRoundDeposits,
         }
     }
 }
@@ -141,31 +176,51 @@ pub enum Image {
 impl Image {
     /// The key of the row this is an image of.
     pub fn key(&self) -> RowKey {
+        match self.key_ref() {
+            KeyRef::Vault(k) => RowKey::Vault(k.to_string()),
+            KeyRef::Lp(k) => RowKey::Lp(k.clone()),
+            KeyRef::LpHistory(k) => RowKey::LpHistory(k.clone()),
+            KeyRef::VaultHistory(k) => RowKey::VaultHistory(k.clone()),
+            KeyRef::Round(k) => RowKey::Round(k.to_string()),
+            KeyRef::Queued(k) => RowKey::Queued(k.clone()),
+            KeyRef::Buyer(k) => RowKey::Buyer(k.clone()),
+            KeyRef::Bid(k) => RowKey::Bid(k.clone()),
+            KeyRef::Deposit(k) => RowKey::Deposit(k.clone()),
+        }
+    }
+
+    pub fn key_ref(&self) -> KeyRef<'_> {
         match self {
-            Image::Vault(k, _) => RowKey::Vault(k.clone()),
-            Image::Lp(k, _) => RowKey::Lp(k.clone()),
-            Image::LpHistory(k, _) => RowKey::LpHistory(k.clone()),
-            Image::VaultHistory(k, _) => RowKey::VaultHistory(k.clone()),
-            Image::Round(k, _) => RowKey::Round(k.clone()),
-            Image::Queued(k, _) => RowKey::Queued(k.clone()),
-            Image::Buyer(k, _) => RowKey::Buyer(k.clone()),
-            Image::Bid(k, _) => RowKey::Bid(k.clone()),
-            Image::Deposit(k, _) => RowKey::Deposit(k.clone()),
+            Image::Vault(k, _) => KeyRef::Vault(k),
+            Image::Lp(k, _) => KeyRef::Lp(k),
+            Image::LpHistory(k, _) => KeyRef::LpHistory(k),
+            Image::VaultHistory(k, _) => KeyRef::VaultHistory(k),
+            Image::Round(k, _) => KeyRef::Round(k),
+            Image::Queued(k, _) => KeyRef::Queued(k),
+            Image::Buyer(k, _) => KeyRef::Buyer(k),
+            Image::Bid(k, _) => KeyRef::Bid(k),
+            Image::Deposit(k, _) => KeyRef::Deposit(k),
         }
     }
 
     pub fn table(&self) -> Table {
-        match self {
-            Image::Vault(..) => Table::Vaults,
-            Image::Lp(..) => Table::LiquidityProviders,
-            Image::LpHistory(..) => Table::LpHistory,
-            Image::VaultHistory(..) => Table::VaultHistory,
-            Image::Round(..) => Table::Rounds,
-            Image::Queued(..) => Table::QueuedLiquidity,
-            Image::Buyer(..) => Table::OptionBuyers,
-            Image::Bid(..) => Table::Bids,
-            Image::Deposit(..) => Table::LpRoundDeposits,
-        }
+        self.key_ref().table()
+    }
+
+    /// The row did not exist before its block: the block created it.
+    pub fn is_created(&self) -> bool {
+        matches!(
+            self,
+            Image::Vault(_, None)
+                | Image::Lp(_, None)
+                | Image::LpHistory(_, None)
+                | Image::VaultHistory(_, None)
+                | Image::Round(_, None)
+                | Image::Queued(_, None)
+                | Image::Buyer(_, None)
+                | Image::Bid(_, None)
+                | Image::Deposit(_, None)
+        )
     }
 
     /// History snapshots are the rows written without being read.

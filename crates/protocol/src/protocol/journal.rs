@@ -40,31 +40,29 @@ impl Undo {
     }
 }
 
-/// One row's journal entry: its table, its key as a JSON object, and its before-image as a
-/// JSON object (`None`: the row did not exist).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JournalRecord {
-    pub table: Table,
-    pub pk: String,
-    pub before: Option<String>,
-}
-
 /// A batch's journal as the table holds it: per block (in order), one row per table for the
 /// rows the block updated (`before` a JSON array of their images) and one per table for the
 /// rows it created (`pk` a JSON array of their keys, `before` NULL). Revert replays a block
 /// newest-first, so created groups are written parent table first (`Table::ALL` order): the
 /// queued rows a block created are deleted before its rounds (the only foreign key).
+/// Each group's array is written as text as its elements come (`element`), with no string per
+/// element.
 #[derive(Default)]
 pub struct GroupedJournal {
     blocks: Vec<String>,
     block_index: HashMap<String, usize>,
-    /// (block index, table) → images of updated rows / keys of created rows.
-    updated: BTreeMap<(usize, Table), Vec<String>>,
-    created: BTreeMap<(usize, Table), Vec<String>>,
+    /// (block index, table) → the JSON array so far (no closing bracket) of the images of
+    /// updated rows / the keys of created rows.
+    updated: BTreeMap<(usize, Table), String>,
+    created: BTreeMap<(usize, Table), String>,
 }
 
 impl GroupedJournal {
     fn block(&mut self, block: &str) -> usize {
+        // Entries come block after block: the last block is nearly always the one.
+        if self.blocks.last().is_some_and(|last| last == block) {
+            return self.blocks.len() - 1;
+        }
         if let Some(&at) = self.block_index.get(block) {
             return at;
         }
@@ -74,18 +72,27 @@ impl GroupedJournal {
         self.blocks.len() - 1
     }
 
-    pub fn add(&mut self, block: &str, record: JournalRecord) {
-        let at = (self.block(block), record.table);
-        match record.before {
-            Some(image) => self.updated.entry(at).or_default().push(image),
-            None => self.created.entry(at).or_default().push(record.pk),
-        }
+    /// The buffer to append one element (a JSON value) of the group of `block` and `table` to:
+    /// the keys of created rows, or the images of changed ones.
+    pub fn element(&mut self, block: &str, table: Table, created: bool) -> &mut String {
+        let at = (self.block(block), table);
+        let groups = if created {
+            &mut self.created
+        } else {
+            &mut self.updated
+        };
+        let array = groups.entry(at).or_default();
+        array.push(if array.is_empty() { '[' } else { ',' });
+        array
     }
 
     /// (block, table, pk, before) rows in write order: `Undo::columns` of each group.
-    pub fn into_rows(self) -> Vec<Vec<Option<String>>> {
+    pub fn into_rows(self) -> Vec<[Option<String>; 4]> {
         let blocks = self.blocks;
-        let json_array = |items: Vec<String>| format!("[{}]", items.join(","));
+        let close = |mut array: String| {
+            array.push(']');
+            array
+        };
         // BTreeMap order: by block, then table in Table::ALL order.
         let mut updated = self.updated.into_iter().peekable();
         let mut created = self.created.into_iter().peekable();
@@ -93,7 +100,7 @@ impl GroupedJournal {
         for (index, block) in blocks.iter().enumerate() {
             let mut push = |table: Table, undo: Undo| {
                 let (pk, before) = undo.into_columns();
-                rows.push(vec![
+                rows.push([
                     Some(block.clone()),
                     Some(table.info().name.to_string()),
                     Some(pk),
@@ -101,10 +108,10 @@ impl GroupedJournal {
                 ]);
             };
             while let Some(((_, table), images)) = updated.next_if(|((b, _), _)| *b == index) {
-                push(table, Undo::Restore(json_array(images)));
+                push(table, Undo::Restore(close(images)));
             }
             while let Some(((_, table), keys)) = created.next_if(|((b, _), _)| *b == index) {
-                push(table, Undo::Delete(json_array(keys)));
+                push(table, Undo::Delete(close(keys)));
             }
         }
         rows
@@ -115,31 +122,28 @@ impl GroupedJournal {
 mod tests {
     use super::*;
 
-    fn record(table: Table, pk: &str, before: Option<&str>) -> JournalRecord {
-        JournalRecord {
-            table,
-            pk: pk.into(),
-            before: before.map(str::to_string),
-        }
+    /// A row's entry: its key if `before` is None (created), else its image.
+    fn add(
+        journal: &mut GroupedJournal,
+        block: &str,
+        table: Table,
+        pk: &str,
+        before: Option<&str>,
+    ) {
+        journal
+            .element(block, table, before.is_none())
+            .push_str(before.unwrap_or(pk));
     }
 
     #[test]
     fn a_block_groups_per_table_changed_before_created_parents_first() {
         let mut journal = GroupedJournal::default();
-        journal.add("0xb1", record(Table::QueuedLiquidity, "{\"q\": 1}", None));
-        journal.add(
-            "0xb1",
-            record(Table::Vaults, "{\"v\": 1}", Some("{\"a\": 1}")),
-        );
-        journal.add(
-            "0xb2",
-            record(Table::Vaults, "{\"v\": 1}", Some("{\"a\": 2}")),
-        );
-        journal.add("0xb1", record(Table::Rounds, "{\"r\": 1}", None));
-        journal.add(
-            "0xb1",
-            record(Table::Vaults, "{\"v\": 2}", Some("{\"a\": 3}")),
-        );
+        let j = &mut journal;
+        add(j, "0xb1", Table::QueuedLiquidity, "{\"q\": 1}", None);
+        add(j, "0xb1", Table::Vaults, "{\"v\": 1}", Some("{\"a\": 1}"));
+        add(j, "0xb2", Table::Vaults, "{\"v\": 1}", Some("{\"a\": 2}"));
+        add(j, "0xb1", Table::Rounds, "{\"r\": 1}", None);
+        add(j, "0xb1", Table::Vaults, "{\"v\": 2}", Some("{\"a\": 3}"));
         let rows = journal.into_rows();
         let rows: Vec<Vec<Option<&str>>> = rows
             .iter()

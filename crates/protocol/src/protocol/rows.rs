@@ -1,14 +1,16 @@
 //! Each state row as its cells, in the column order of `tables`. The one place a row type is
 //! laid out: the dump, the journal's before-images and the set-based writes all use it.
 
-use super::changes::{Image, RowKey};
-use super::journal::JournalRecord;
+use super::changes::Image;
+use super::changes::KeyRef;
+use super::journal::GroupedJournal;
 use super::state::{
     Amount, Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
     RoundState, Vault,
 };
 use super::store::{LpSnapshot, StoreError, StoreResult, VaultSnapshot};
 use super::tables::Table;
+use std::fmt::Display;
 use std::str::FromStr;
 
 /// One column's value: exact decimal text for numerics.
@@ -21,10 +23,6 @@ pub enum Cell {
 }
 
 impl Cell {
-    fn num(value: impl ToString) -> Cell {
-        Cell::Numeric(value.to_string())
-    }
-
     /// `sql_text` of a cell no longer needed.
     pub fn into_sql_text(self) -> Option<String> {
         match self {
@@ -42,16 +40,81 @@ impl Cell {
             Cell::Null => None,
         }
     }
+}
 
-    /// The cell as `to_jsonb` renders it (numerics as JSON numbers, exact).
-    fn json(&self) -> String {
-        match self {
-            Cell::Text(s) => serde_json::Value::from(s.as_str()).to_string(),
-            Cell::Numeric(s) => s.clone(),
-            Cell::Bool(b) => b.to_string(),
-            Cell::Null => "null".into(),
+/// A cell borrowed from its row: what the writers need, without a copy of the value. Numerics
+/// are formatted straight into the writer's buffer.
+#[derive(Clone, Copy)]
+pub enum CellRef<'a> {
+    Text(&'a str),
+    Amount(&'a Amount),
+    Int(i128),
+    UInt(u128),
+    Bool(bool),
+    Null,
+}
+
+impl CellRef<'_> {
+    /// Appends the cell's SQL text (what the set-based statements cast back); false for NULL.
+    pub fn write_sql_text(&self, out: &mut String) -> bool {
+        match *self {
+            CellRef::Text(s) => out.push_str(s),
+            // Amounts below 2^128 (nearly all) are formatted as u128, without the digit
+            // buffer BigUint's own formatting allocates.
+            CellRef::Amount(a) => match u128::try_from(a) {
+                Ok(small) => write_display(out, small),
+                Err(_) => write_display(out, a),
+            },
+            CellRef::Int(i) => write_display(out, i),
+            CellRef::UInt(u) => write_display(out, u),
+            CellRef::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            CellRef::Null => return false,
+        }
+        true
+    }
+
+    /// Appends the cell as `to_jsonb` renders it (numerics as JSON numbers, exact).
+    pub fn write_json(&self, out: &mut String) {
+        match *self {
+            CellRef::Text(s) => write_json_string(out, s),
+            CellRef::Null => out.push_str("null"),
+            other => {
+                other.write_sql_text(out);
+            }
         }
     }
+
+    pub fn to_cell(self) -> Cell {
+        let mut text = String::new();
+        match self {
+            CellRef::Text(s) => Cell::Text(s.to_string()),
+            CellRef::Bool(b) => Cell::Bool(b),
+            CellRef::Null => Cell::Null,
+            numeric => {
+                numeric.write_sql_text(&mut text);
+                Cell::Numeric(text)
+            }
+        }
+    }
+}
+
+fn write_display(out: &mut String, value: impl Display) {
+    use std::fmt::Write;
+    write!(out, "{value}").expect("writing to a String cannot fail");
+}
+
+/// A JSON string literal: quotes, backslashes and control characters escaped (RFC 8259).
+fn write_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => write_display(out, format_args!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// What SQL type a column has, as far as the statements need to know (casts, selects).
@@ -76,7 +139,7 @@ pub trait CellSource {
 /// A Rust field type as one column: its kind, its cell, and how it is read back.
 pub trait Column: Sized {
     const KIND: Kind;
-    fn cell(&self) -> Cell;
+    fn cell(&self) -> CellRef<'_>;
     fn read<S: CellSource + ?Sized>(source: &mut S, column: &'static str) -> StoreResult<Self>;
 }
 
@@ -101,8 +164,8 @@ fn parsed<T: FromStr, S: CellSource + ?Sized>(
 
 impl Column for String {
     const KIND: Kind = Kind::Text;
-    fn cell(&self) -> Cell {
-        Cell::Text(self.clone())
+    fn cell(&self) -> CellRef<'_> {
+        CellRef::Text(self)
     }
     fn read<S: CellSource + ?Sized>(source: &mut S, column: &'static str) -> StoreResult<Self> {
         required(source, column)
@@ -111,8 +174,8 @@ impl Column for String {
 
 impl Column for Option<String> {
     const KIND: Kind = Kind::Text;
-    fn cell(&self) -> Cell {
-        self.as_deref().map_or(Cell::Null, text)
+    fn cell(&self) -> CellRef<'_> {
+        self.as_deref().map_or(CellRef::Null, CellRef::Text)
     }
     fn read<S: CellSource + ?Sized>(source: &mut S, column: &'static str) -> StoreResult<Self> {
         source.next_text(column)
@@ -121,8 +184,8 @@ impl Column for Option<String> {
 
 impl Column for bool {
     const KIND: Kind = Kind::Bool;
-    fn cell(&self) -> Cell {
-        Cell::Bool(*self)
+    fn cell(&self) -> CellRef<'_> {
+        CellRef::Bool(*self)
     }
     fn read<S: CellSource + ?Sized>(source: &mut S, column: &'static str) -> StoreResult<Self> {
         source
@@ -133,8 +196,8 @@ impl Column for bool {
 
 impl Column for RoundState {
     const KIND: Kind = Kind::Text;
-    fn cell(&self) -> Cell {
-        text(self.as_str())
+    fn cell(&self) -> CellRef<'_> {
+        CellRef::Text(self.as_str())
     }
     fn read<S: CellSource + ?Sized>(source: &mut S, column: &'static str) -> StoreResult<Self> {
         let state = required(source, column)?;
@@ -144,11 +207,11 @@ impl Column for RoundState {
 }
 
 macro_rules! numeric_columns {
-    ($($ty:ty),+) => {$(
+    ($($ty:ty => $cell:expr),+) => {$(
         impl Column for $ty {
             const KIND: Kind = Kind::Numeric;
-            fn cell(&self) -> Cell {
-                Cell::num(self)
+            fn cell(&self) -> CellRef<'_> {
+                $cell(self)
             }
             fn read<S: CellSource + ?Sized>(source: &mut S, column: &'static str) -> StoreResult<Self> {
                 parsed(source, column)
@@ -156,7 +219,12 @@ macro_rules! numeric_columns {
         }
     )+};
 }
-numeric_columns!(Amount, u64, u128, i128);
+numeric_columns!(
+    Amount => CellRef::Amount,
+    u64 => |n: &u64| CellRef::UInt(u128::from(*n)),
+    u128 => |n: &u128| CellRef::UInt(*n),
+    i128 => |n: &i128| CellRef::Int(*n)
+);
 
 /// The kind of the column a field accessor reaches (for the layouts' `KINDS`).
 const fn kind_of<R, T: Column>(_field: fn(&R) -> &T) -> Kind {
@@ -169,24 +237,47 @@ pub trait Row {
     /// The table's columns in spec order (= `row_to_json` key order).
     const COLUMNS: &'static [&'static str];
     const KINDS: &'static [Kind];
-    fn cells(&self) -> Vec<Cell>;
+    /// Hands each cell, in column order, to `f`, borrowed from the row.
+    fn for_each_cell(&self, f: &mut dyn FnMut(CellRef<'_>));
 
-    /// The row as a JSON object keyed by column, as `to_jsonb(row)` gives it.
+    fn cells(&self) -> Vec<Cell> {
+        let mut cells = Vec::with_capacity(Self::COLUMNS.len());
+        self.for_each_cell(&mut |cell| cells.push(cell.to_cell()));
+        cells
+    }
+
+    /// Appends the row as a JSON object keyed by column, as `to_jsonb(row)` gives it.
+    fn write_json(&self, out: &mut String) {
+        write_json_object(out, Self::COLUMNS, |f| self.for_each_cell(f));
+    }
+
     fn to_json(&self) -> String {
-        json_object(Self::COLUMNS.iter().copied(), &self.cells())
+        let mut out = String::new();
+        self.write_json(&mut out);
+        out
     }
 }
 
-fn json_object<'a>(names: impl Iterator<Item = &'a str>, cells: &[Cell]) -> String {
-    let fields: Vec<String> = names
-        .zip(cells)
-        .map(|(name, cell)| format!("\"{name}\": {}", cell.json()))
-        .collect();
-    format!("{{{}}}", fields.join(", "))
-}
-
-fn text(s: &str) -> Cell {
-    Cell::Text(s.to_string())
+/// `{"name": cell, ...}` of the cells `visit` hands over, named in order by `names`.
+fn write_json_object(
+    out: &mut String,
+    names: &[&str],
+    visit: impl FnOnce(&mut dyn FnMut(CellRef<'_>)),
+) {
+    out.push('{');
+    let mut names = names.iter();
+    let mut first = true;
+    visit(&mut |cell| {
+        if !first {
+            out.push_str(", ");
+        }
+        first = false;
+        out.push('"');
+        out.push_str(names.next().expect("a name per cell"));
+        out.push_str("\": ");
+        cell.write_json(out);
+    });
+    out.push('}');
 }
 
 /// A state row the store reads back, column by column in `Row::COLUMNS` order.
@@ -211,8 +302,8 @@ macro_rules! layout {
             const TABLE: Table = Table::$table;
             const COLUMNS: &'static [&'static str] = &[$(stringify!($column)),+];
             const KINDS: &'static [Kind] = &[$(kind_of(|r: &$row| &r.$($field).+)),+];
-            fn cells(&self) -> Vec<Cell> {
-                vec![$(Column::cell(&self.$($field).+)),+]
+            fn for_each_cell(&self, f: &mut dyn FnMut(CellRef<'_>)) {
+                $(f(Column::cell(&self.$($field).+));)+
             }
         }
     };
@@ -320,60 +411,74 @@ layout!(LpRoundDeposit => LpRoundDeposits {
     starting_deposit,
 });
 
-impl RowKey {
-    /// The key's cells in key-column order of the table (the key's strings moved, not copied).
-    pub fn into_cells(self) -> Vec<Cell> {
-        match self {
-            RowKey::Vault(a) | RowKey::Round(a) => vec![Cell::Text(a)],
-            RowKey::Lp((vault, lp)) => vec![Cell::Text(lp), Cell::Text(vault)],
-            RowKey::LpHistory((lp, vault, block)) => {
-                vec![Cell::Text(lp), Cell::Text(vault), Cell::num(block)]
+impl KeyRef<'_> {
+    /// The key's cells in key-column order of the table, borrowed.
+    pub fn for_each_cell(&self, f: &mut dyn FnMut(CellRef<'_>)) {
+        let block = |b: &u64| CellRef::UInt(u128::from(*b));
+        match *self {
+            KeyRef::Vault(a) | KeyRef::Round(a) => f(CellRef::Text(a)),
+            KeyRef::Lp((vault, lp)) => {
+                f(CellRef::Text(lp));
+                f(CellRef::Text(vault));
             }
-            RowKey::VaultHistory((vault, block)) => vec![Cell::Text(vault), Cell::num(block)],
-            RowKey::Queued((round, lp)) => vec![Cell::Text(lp), Cell::Text(round)],
-            RowKey::Buyer((round, buyer)) => vec![Cell::Text(buyer), Cell::Text(round)],
-            RowKey::Bid((round, id)) | RowKey::Deposit((round, id)) => {
-                vec![Cell::Text(round), Cell::Text(id)]
+            KeyRef::LpHistory((lp, vault, b)) => {
+                f(CellRef::Text(lp));
+                f(CellRef::Text(vault));
+                f(block(b));
+            }
+            KeyRef::VaultHistory((vault, b)) => {
+                f(CellRef::Text(vault));
+                f(block(b));
+            }
+            KeyRef::Queued((round, lp)) => {
+                f(CellRef::Text(lp));
+                f(CellRef::Text(round));
+            }
+            KeyRef::Buyer((round, buyer)) => {
+                f(CellRef::Text(buyer));
+                f(CellRef::Text(round));
+            }
+            KeyRef::Bid((round, id)) | KeyRef::Deposit((round, id)) => {
+                f(CellRef::Text(round));
+                f(CellRef::Text(id));
             }
         }
+    }
+
+    /// Appends the key as a JSON object keyed by key column.
+    pub fn write_json(&self, out: &mut String) {
+        let names: Vec<&str> = self.table().info().key.iter().map(|(n, _)| *n).collect();
+        write_json_object(out, &names, |f| self.for_each_cell(f));
     }
 }
 
 impl Image {
-    /// The entry as the journal table stores it.
-    pub fn record(&self) -> JournalRecord {
-        let table = self.table();
-        let names = table.info().key.iter().map(|(name, _)| *name);
-        let before = match self {
-            Image::Vault(_, row) => row.as_ref().map(Row::to_json),
-            Image::Lp(_, row) => row.as_ref().map(Row::to_json),
-            Image::LpHistory((lp, vault, block), row) => row.as_ref().map(|b| {
-                LpSnapshot {
-                    lp: lp.clone(),
-                    vault: vault.clone(),
-                    block: *block,
-                    balances: b.clone(),
-                }
-                .to_json()
-            }),
-            Image::VaultHistory((vault, block), row) => row.as_ref().map(|b| {
-                VaultSnapshot {
-                    vault: vault.clone(),
-                    block: *block,
-                    balances: b.clone(),
-                }
-                .to_json()
-            }),
-            Image::Round(_, row) => row.as_ref().map(Row::to_json),
-            Image::Queued(_, row) => row.as_ref().map(Row::to_json),
-            Image::Buyer(_, row) => row.as_ref().map(Row::to_json),
-            Image::Bid(_, row) => row.as_ref().map(Row::to_json),
-            Image::Deposit(_, row) => row.as_ref().map(Row::to_json),
-        };
-        JournalRecord {
-            table,
-            pk: json_object(names, &self.key().into_cells()),
-            before,
+    /// Appends the entry to its block's journal: a created row by its key, a changed row by
+    /// its image before the block (protocol/journal.rs).
+    pub fn journal_into(&self, block: &str, journal: &mut GroupedJournal) {
+        let out = journal.element(block, self.table(), self.is_created());
+        match self {
+            Image::Vault(_, Some(row)) => row.write_json(out),
+            Image::Lp(_, Some(row)) => row.write_json(out),
+            Image::LpHistory((lp, vault, block), Some(b)) => LpSnapshot {
+                lp: lp.clone(),
+                vault: vault.clone(),
+                block: *block,
+                balances: b.clone(),
+            }
+            .write_json(out),
+            Image::VaultHistory((vault, block), Some(b)) => VaultSnapshot {
+                vault: vault.clone(),
+                block: *block,
+                balances: b.clone(),
+            }
+            .write_json(out),
+            Image::Round(_, Some(row)) => row.write_json(out),
+            Image::Queued(_, Some(row)) => row.write_json(out),
+            Image::Buyer(_, Some(row)) => row.write_json(out),
+            Image::Bid(_, Some(row)) => row.write_json(out),
+            Image::Deposit(_, Some(row)) => row.write_json(out),
+            _ => self.key_ref().write_json(out),
         }
     }
 }
