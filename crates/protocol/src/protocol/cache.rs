@@ -11,7 +11,8 @@ use super::state::{
 };
 use super::store::{EventKey, LpSnapshot, Source, Store, StoreResult, VaultSnapshot};
 use super::tables::Table;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
+use std::collections::BTreeMap;
 
 pub struct CachedStore<S: Source> {
     source: S,
@@ -247,11 +248,14 @@ impl<S: Source> CachedStore<S> {
 
     /// Marks a written row: an insert if the source does not hold it, else an update.
     fn written(&mut self, key: RowKey) {
-        self.batch.known.insert(key.clone());
-        if self.batch.stored.contains(&key) || self.batch.inserted.contains(&key) {
-            self.batch.updated.insert(key);
+        let batch = &mut self.batch;
+        if !batch.known.contains(&key) {
+            batch.known.insert(key.clone());
+        }
+        if batch.stored.contains(&key) || batch.inserted.contains(&key) {
+            batch.updated.insert(key);
         } else {
-            self.batch.inserted.insert(key);
+            batch.inserted.insert(key);
         }
     }
 
@@ -268,79 +272,92 @@ impl<S: Source> CachedStore<S> {
 }
 
 impl Batch {
-    /// What the batch changed, for the database (or a `MemoryStore`) to write as sets.
-    fn into_changes(mut self) -> ChangeSet {
-        let m = &self.memory;
-        let split = |row: &dyn Keyed| -> (bool, bool) {
-            let key = row.row_key();
-            (self.inserted.contains(&key), self.updated.contains(&key))
-        };
-        let mut changes = ChangeSet::default();
-        for v in m.vaults.values() {
-            push(&mut changes.vaults, v, split(v));
-        }
-        for lp in m.liquidity_providers.values() {
-            push(&mut changes.liquidity_providers, lp, split(lp));
-        }
-        for r in m.rounds.values() {
-            push(&mut changes.rounds, r, split(r));
-        }
-        for q in m.queued.values() {
-            push(&mut changes.queued, q, split(q));
-        }
-        for b in m.buyers.values() {
-            push(&mut changes.buyers, b, split(b));
-        }
-        for b in m.bids.values() {
-            push(&mut changes.bids, b, split(b));
-        }
-        for d in m.deposits.values() {
-            push(&mut changes.deposits, d, split(d));
-        }
-        changes.vault_history = m
-            .vault_history
-            .iter()
-            .map(|((vault, block), balances)| VaultSnapshot {
-                vault: vault.clone(),
-                block: *block,
-                balances: balances.clone(),
-            })
-            .collect();
-        changes.lp_history = m
-            .lp_history
-            .iter()
-            .map(|((lp, vault, block), balances)| LpSnapshot {
-                lp: lp.clone(),
-                vault: vault.clone(),
-                block: *block,
-                balances: balances.clone(),
-            })
-            .collect();
-        let journal = std::mem::take(&mut self.memory.journal);
-        changes.journal = journal
+    /// What the batch changed, for the database (or a `MemoryStore`) to write as sets. The rows
+    /// are moved out of the batch, not copied (a row both inserted and updated is the one copy).
+    fn into_changes(self) -> ChangeSet {
+        let Batch {
+            memory: m,
+            inserted,
+            updated,
+            before_in_source,
+            claims,
+            ..
+        } = self;
+        let journal = m
+            .journal
             .into_iter()
             .map(|(block, image)| JournalEntry {
                 // Only snapshot rows are written unread; skip the key for everything else.
                 before_in_source: image.is_snapshot()
-                    && self
-                        .before_in_source
-                        .contains(&(block.clone(), image.key())),
+                    && before_in_source.contains(&(block.clone(), image.key())),
                 block,
                 image,
             })
             .collect();
-        changes.claims = self.claims;
-        changes
+        ChangeSet {
+            vaults: split(keyed(m.vaults, RowKey::Vault), &inserted, &updated),
+            liquidity_providers: split(
+                keyed(m.liquidity_providers, RowKey::Lp),
+                &inserted,
+                &updated,
+            ),
+            rounds: split(keyed(m.rounds, RowKey::Round), &inserted, &updated),
+            queued: split(keyed(m.queued, RowKey::Queued), &inserted, &updated),
+            buyers: split(keyed(m.buyers, RowKey::Buyer), &inserted, &updated),
+            bids: split(keyed(m.bids, RowKey::Bid), &inserted, &updated),
+            deposits: split(keyed(m.deposits, RowKey::Deposit), &inserted, &updated),
+            vault_history: m
+                .vault_history
+                .into_iter()
+                .map(|((vault, block), balances)| VaultSnapshot {
+                    vault,
+                    block,
+                    balances,
+                })
+                .collect(),
+            lp_history: m
+                .lp_history
+                .into_iter()
+                .map(|((lp, vault, block), balances)| LpSnapshot {
+                    lp,
+                    vault,
+                    block,
+                    balances,
+                })
+                .collect(),
+            journal,
+            claims,
+        }
     }
 }
 
-fn push<R: Clone>(writes: &mut Writes<R>, row: &R, (inserted, updated): (bool, bool)) {
-    if inserted {
-        writes.inserts.push(row.clone());
+/// A map's rows with their `RowKey`s, made from the map keys (moved, not copied).
+fn keyed<K, R>(
+    rows: BTreeMap<K, R>,
+    key: impl Fn(K) -> RowKey,
+) -> impl Iterator<Item = (RowKey, R)> {
+    rows.into_iter().map(move |(k, row)| (key(k), row))
+}
+
+/// The rows the batch inserted and those it updated, in key order; the rest were only read.
+fn split<R: Clone>(
+    rows: impl Iterator<Item = (RowKey, R)>,
+    inserted: &HashSet<RowKey>,
+    updated: &HashSet<RowKey>,
+) -> Writes<R> {
+    let mut writes = Writes::default();
+    for (key, row) in rows {
+        match (inserted.contains(&key), updated.contains(&key)) {
+            (true, true) => {
+                writes.inserts.push(row.clone());
+                writes.updates.push(row);
+            }
+            (true, false) => writes.inserts.push(row),
+            (false, true) => writes.updates.push(row),
+            (false, false) => {}
+        }
     }
-    if updated {
-        writes.updates.push(row.clone());
-    }
+    writes
 }
 
 fn put_lp(m: &mut MemoryStore, lp: LiquidityProvider) {

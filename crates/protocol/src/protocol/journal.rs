@@ -11,7 +11,8 @@
 //! into one-element arrays.
 
 use super::tables::Table;
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 
 /// What replaying one journal row does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +51,7 @@ impl Undo {
 #[derive(Default)]
 pub struct GroupedJournal {
     blocks: Vec<String>,
-    block_index: HashMap<String, usize>,
+    block_index: FxHashMap<String, usize>,
     /// (block index, table) → the JSON array so far (no closing bracket) of the images of
     /// updated rows / the keys of created rows.
     updated: BTreeMap<(usize, Table), String>,

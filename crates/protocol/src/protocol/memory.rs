@@ -8,7 +8,8 @@ use super::state::{
     Vault,
 };
 use super::store::{EventKey, LpSnapshot, Source, Store, StoreError, StoreResult, VaultSnapshot};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 #[cfg(feature = "oracle")]
 mod oracle;
@@ -37,14 +38,20 @@ pub struct MemoryStore {
     pub applied_content: BTreeSet<(String, String, String)>,
     /// Before-images in write order, each tagged with its block (spec §4.2).
     pub journal: Vec<(String, Image)>,
-    journaled: HashSet<(String, RowKey)>,
+    /// Per block, the rows it has journaled.
+    journaled: FxHashMap<String, FxHashSet<RowKey>>,
     block: String,
 }
 
 impl MemoryStore {
     /// Records the image `image` builds unless this block already journaled that row.
     fn touch(&mut self, key: RowKey, image: impl FnOnce(&Self) -> Image) {
-        if self.journaled.insert((self.block.clone(), key)) {
+        if !self.journaled.contains_key(self.block.as_str()) {
+            self.journaled
+                .insert(self.block.clone(), FxHashSet::default());
+        }
+        let journaled = self.journaled.get_mut(self.block.as_str());
+        if journaled.expect("inserted above").insert(key) {
             let image = image(self);
             self.journal.push((self.block.clone(), image));
         }

@@ -35,7 +35,7 @@ impl MemoryStore {
                 Image::Deposit(k, row) => restore(&mut self.deposits, k, row),
             }
         }
-        self.journaled.retain(|(b, _)| b != block_hash);
+        self.journaled.remove(block_hash);
         self.applied.retain(|k, _| k.block_hash != block_hash);
         self.applied_content.retain(|(b, _, _)| b != block_hash);
     }
@@ -68,7 +68,8 @@ impl MemoryStore {
             } else {
                 entry.image
             };
-            if self.journaled.insert((entry.block.clone(), image.key())) {
+            let journaled = self.journaled.entry(entry.block.clone()).or_default();
+            if journaled.insert(image.key()) {
                 self.journal.push((entry.block, image));
             }
         }
