@@ -9,7 +9,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::Client;
 
 /// Everything the extension defines, one line per object, sorted: columns with types,
-/// defaults and NOT NULL, constraints, indexes, triggers on its tables, routines (signature,
+/// defaults, NOT NULL and compression, constraints, indexes, triggers on its tables, routines (signature,
 /// result, language, body or symbol, SECURITY DEFINER, settings, privileges), views, comments,
 /// extension members and configuration tables.
 const CATALOG: &str = r#"
@@ -20,7 +20,8 @@ rels AS (SELECT c.oid, c.relname, c.relkind, c.relacl FROM pg_class c JOIN ns ON
 SELECT line FROM (
   SELECT 'column ' || r.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
          || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
-         || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '') AS line
+         || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')
+         || CASE WHEN a.attcompression <> '' THEN ' compression ' || a.attcompression::text ELSE '' END AS line
     FROM rels r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
     LEFT JOIN pg_attrdef d ON d.adrelid = r.oid AND d.adnum = a.attnum
   UNION ALL
@@ -358,4 +359,81 @@ fn update_from_0_4_0_equals_a_fresh_install_and_types_the_journal() {
     )
     .unwrap();
     assert_the_worked_example_processes(&mut db);
+}
+
+/// The payloads `change` sends on `channel` (a listener on the same database), in order.
+fn payloads_of(db: &mut Client, channel: &str, change: &str) -> Vec<String> {
+    db.batch_execute(&format!("LISTEN {channel}")).unwrap();
+    db.batch_execute(change).unwrap();
+    let payloads = db
+        .notifications()
+        .iter()
+        .map(|n| Ok(n.payload().to_string()))
+        .collect()
+        .unwrap();
+    db.batch_execute(&format!("UNLISTEN {channel}")).unwrap();
+    payloads
+}
+
+/// 0.5.0 -> 0.6.0: the notification triggers become statement-level ones over the transition
+/// table, and the journal's columns lz4-compressed (where the server has lz4). The worked example
+/// applied under 0.5.0 survives; its newest block still reverts from 0.5.0's journal and applies
+/// again; another writer's multi-row change still sends one payload per row.
+#[test]
+fn update_from_0_5_0_equals_a_fresh_install_and_notifies_per_statement() {
+    let mut fresh = fresh_install("ep_fresh_install_5");
+    let mut db = install_release("ep_upgrade_5", "0.5.0");
+    for block in wx::blocks() {
+        insert_block_tx(&mut db, block, "").unwrap();
+    }
+    let before = client_dump(&mut db);
+    assert_eq!(before, wx::expected_final());
+
+    update_to_this_version(&mut db, &mut fresh);
+    assert_eq!(client_dump(&mut db), before, "the data survived");
+    let compressed = count(
+        &mut db,
+        "SELECT count(*) FROM pg_attribute
+          WHERE attrelid = 'event_processor.journal'::regclass AND attcompression = 'l'",
+    );
+    assert_eq!(
+        compressed, 2,
+        "pk and before are lz4 (Debian's server has lz4)"
+    );
+
+    let newest: String = db
+        .query_one(
+            "SELECT block_hash::text FROM event_processor.applied_blocks
+              WHERE event_count > 0 ORDER BY block_number DESC LIMIT 1",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    db.execute("SELECT event_processor.revert_block($1)", &[&newest])
+        .unwrap();
+    assert_ne!(
+        client_dump(&mut db),
+        before,
+        "the newest block's effects are undone"
+    );
+    db.execute("SELECT event_processor.process_block($1)", &[&newest])
+        .unwrap();
+    assert_eq!(client_dump(&mut db), before, "and applied again");
+
+    let payloads = payloads_of(
+        &mut db,
+        "lp_update",
+        "UPDATE \"Liquidity_Providers\" SET latest_block = latest_block + 1",
+    );
+    let addresses: Vec<String> = payloads
+        .iter()
+        .map(|p| {
+            let p: serde_json::Value = serde_json::from_str(p).unwrap();
+            assert_eq!(p["operation"], "update");
+            p["payload"]["address"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let rows = count(&mut db, "SELECT count(*) FROM \"Liquidity_Providers\"");
+    assert!(rows >= 2, "the worked example has several LPs ({rows})");
+    assert_eq!(addresses.len() as i64, rows, "one payload per updated row");
 }

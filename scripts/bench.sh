@@ -27,7 +27,8 @@
 #        EVENTS (30, the most per block), BATCH (100 blocks per catch-up transaction, the worker's default),
 #        REVERT_BLOCKS (1000), LP_SCALES ("10 100 1000 10000"), PROFILE=1 (pg_stat_statements:
 #        the costliest statements of the catch-up, nested ones included), SHARED_BUFFERS (2GB),
-#        INGEST=0 (skip section 1), PERF=0 (no profile; it needs perf and root)
+#        INGEST=0 (skip section 1), PERF=0 (no profile; it needs perf and root; the profile is
+#        kept as target/bench-perf.data)
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib/cluster.sh"
@@ -158,6 +159,7 @@ if [ "$PERF" = 1 ]; then
   perf script -i "$PERF_DATA" 2>/dev/null | python3 "$CRATE_DIR/scripts/lib/profile_share.py" > "$DIR/perf-share"
   perf report -i "$PERF_DATA" --no-children -g none --sort dso,symbol --percent-limit 1.5 2>/dev/null \
     | grep -v '^#' | grep -v '^$' | cut -c1-150 > "$DIR/perf-top"
+  cp "$PERF_DATA" "${CARGO_TARGET_DIR:-$CRATE_DIR/target}/bench-perf.data"  # for perf report
 fi
 CATCHUP_PEAK="$(cat "$DIR/catchup-peak")"
 sleep 1  # the backend's table statistics are flushed when it exits

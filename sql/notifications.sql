@@ -3,6 +3,9 @@
 -- vault_insert (bare row) and bids_update (notify_bids below).
 -- Channel and trigger names are the original migrations'; one function per payload shape
 -- (the channel is the trigger argument) replaces the original per-table copies.
+-- Statement-level triggers over the statement's transition table: one call per statement, not
+-- one PL/pgSQL call per row, and the same payloads in the same order (the rows' order of
+-- change). They fire for every writer of these tables, the processor and any other.
 -- Snapshots ("Vault_Historic", "Liquidity_Providers_Historic") are written by the processor
 -- itself, on INSERT and UPDATE, so that they can be journaled and reverted (spec R7, §4.2).
 
@@ -12,7 +15,8 @@ BEGIN
     PERFORM pg_catalog.pg_notify(
         TG_ARGV[0],
         pg_catalog.json_build_object('operation', pg_catalog.lower(TG_OP),
-                                     'payload', pg_catalog.row_to_json(NEW))::text);
+                                     'payload', pg_catalog.row_to_json(r))::text)
+       FROM changed_rows r;
     RETURN NULL;
 END
 $$;
@@ -20,7 +24,8 @@ $$;
 CREATE FUNCTION event_processor.notify_bare() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_catalog.pg_notify(TG_ARGV[0], pg_catalog.row_to_json(NEW)::text);
+    PERFORM pg_catalog.pg_notify(TG_ARGV[0], pg_catalog.row_to_json(r)::text)
+       FROM changed_rows r;
     RETURN NULL;
 END
 $$;
@@ -41,32 +46,33 @@ BEGIN
         TG_ARGV[0],
         pg_catalog.json_build_object(
             'operation', pg_catalog.lower(TG_OP),
-            'payload', CASE WHEN is_migration THEN pg_catalog.row_to_json(NEW)
+            'payload', CASE WHEN is_migration THEN pg_catalog.row_to_json(r)
                 ELSE pg_catalog.json_build_object(
-                    'buyer_address', NEW.buyer_address,
-                    'round_address', NEW.round_address,
-                    'bid_id', NEW.bid_id,
-                    'tree_nonce', CAST(NEW.tree_nonce AS pg_catalog.text),
-                    'amount', NEW.amount,
-                    'price', NEW.price,
-                    'address', NEW.buyer_address) END)::text);
+                    'buyer_address', r.buyer_address,
+                    'round_address', r.round_address,
+                    'bid_id', r.bid_id,
+                    'tree_nonce', CAST(r.tree_nonce AS pg_catalog.text),
+                    'amount', r.amount,
+                    'price', r.price,
+                    'address', r.buyer_address) END)::text)
+       FROM changed_rows r;
     RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER lp_update AFTER UPDATE ON public."Liquidity_Providers"
-    FOR EACH ROW EXECUTE FUNCTION event_processor.notify_wrapped('lp_update');
-CREATE TRIGGER vault_update AFTER UPDATE ON public."VaultStates"
-    FOR EACH ROW EXECUTE FUNCTION event_processor.notify_wrapped('vault_update');
-CREATE TRIGGER vault_insert_trigger AFTER INSERT ON public."VaultStates"
-    FOR EACH ROW EXECUTE FUNCTION event_processor.notify_bare('vault_insert');
-CREATE TRIGGER or_update AFTER UPDATE ON public."Option_Rounds"
-    FOR EACH ROW EXECUTE FUNCTION event_processor.notify_wrapped('or_update');
-CREATE TRIGGER or_insert AFTER INSERT ON public."Option_Rounds"
-    FOR EACH ROW EXECUTE FUNCTION event_processor.notify_wrapped('or_update');
-CREATE TRIGGER ob_update AFTER UPDATE ON public."Option_Buyers"
-    FOR EACH ROW EXECUTE FUNCTION event_processor.notify_wrapped('ob_update');
-CREATE TRIGGER bids_insert_trigger AFTER INSERT ON public."Bids"
-    FOR EACH ROW EXECUTE FUNCTION event_processor.notify_bids('bids_update');
-CREATE TRIGGER bids_update_trigger AFTER UPDATE ON public."Bids"
-    FOR EACH ROW EXECUTE FUNCTION event_processor.notify_bids('bids_update');
+CREATE TRIGGER lp_update AFTER UPDATE ON public."Liquidity_Providers" REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION event_processor.notify_wrapped('lp_update');
+CREATE TRIGGER vault_update AFTER UPDATE ON public."VaultStates" REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION event_processor.notify_wrapped('vault_update');
+CREATE TRIGGER vault_insert_trigger AFTER INSERT ON public."VaultStates" REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION event_processor.notify_bare('vault_insert');
+CREATE TRIGGER or_update AFTER UPDATE ON public."Option_Rounds" REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION event_processor.notify_wrapped('or_update');
+CREATE TRIGGER or_insert AFTER INSERT ON public."Option_Rounds" REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION event_processor.notify_wrapped('or_update');
+CREATE TRIGGER ob_update AFTER UPDATE ON public."Option_Buyers" REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION event_processor.notify_wrapped('ob_update');
+CREATE TRIGGER bids_insert_trigger AFTER INSERT ON public."Bids" REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION event_processor.notify_bids('bids_update');
+CREATE TRIGGER bids_update_trigger AFTER UPDATE ON public."Bids" REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION event_processor.notify_bids('bids_update');
