@@ -11,7 +11,8 @@ use super::state::{
 };
 use super::store::{EventKey, LpSnapshot, Source, Store, StoreResult, VaultSnapshot};
 use super::tables::Table;
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap, FxHashSet as HashSet};
+use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
 
 pub struct CachedStore<S: Source> {
@@ -24,20 +25,34 @@ pub struct CachedStore<S: Source> {
 struct Batch {
     /// The current image of every row read or written; its journal is the batch's journal.
     memory: MemoryStore,
-    /// Rows whose state in the source is known (loaded, present or absent).
-    known: HashSet<RowKey>,
-    /// Of those, the rows the source holds (they are updated, not inserted).
-    stored: HashSet<RowKey>,
+    /// Every row whose state in the source is known (loaded, present or absent), with what
+    /// the batch did to it: one entry, one key, per row.
+    rows: FxHashMap<RowKey, RowState>,
     /// Collections loaded whole: (table, vault or round address).
-    scopes: HashSet<(Table, String)>,
-    inserted: HashSet<RowKey>,
-    updated: HashSet<RowKey>,
+    scopes: FxHashMap<Table, HashSet<String>>,
     /// (block, row) journal entries whose before-image the source holds.
     before_in_source: HashSet<(String, RowKey)>,
     /// Blocks whose ledger rows are loaded.
     ledgers: HashSet<String>,
     claims: Vec<Claim>,
     block: String,
+}
+
+/// A known row: whether the source holds it (then it is updated, not inserted), and whether
+/// the batch inserted or updated it (a row inserted and then changed is both).
+#[derive(Default, Clone, Copy)]
+struct RowState {
+    stored: bool,
+    inserted: bool,
+    updated: bool,
+}
+
+impl Batch {
+    fn scope_loaded(&self, table: Table, scope: &str) -> bool {
+        self.scopes
+            .get(&table)
+            .is_some_and(|scopes| scopes.contains(scope))
+    }
 }
 
 impl<S: Source> CachedStore<S> {
@@ -63,14 +78,17 @@ impl<S: Source> CachedStore<S> {
     }
 
     fn is_known(&self, key: &RowKey, scope: Option<(Table, &str)>) -> bool {
-        self.batch.known.contains(key)
-            || scope.is_some_and(|(t, s)| self.batch.scopes.contains(&(t, s.to_string())))
+        self.batch.rows.contains_key(key)
+            || scope.is_some_and(|(t, s)| self.batch.scope_loaded(t, s))
     }
 
     /// Records a row loaded from the source, unless the batch already holds a newer image.
     fn loaded<R>(&mut self, key: RowKey, row: R, put: impl FnOnce(&mut MemoryStore, R)) {
-        if self.batch.known.insert(key.clone()) {
-            self.batch.stored.insert(key);
+        if let Entry::Vacant(entry) = self.batch.rows.entry(key) {
+            entry.insert(RowState {
+                stored: true,
+                ..RowState::default()
+            });
             put(&mut self.batch.memory, row);
         }
     }
@@ -89,7 +107,7 @@ impl<S: Source> CachedStore<S> {
         match fetch(&mut self.source)? {
             Some(row) => self.loaded(key, row, put),
             None => {
-                self.batch.known.insert(key);
+                self.batch.rows.entry(key).or_default();
             }
         }
         Ok(())
@@ -104,9 +122,11 @@ impl<S: Source> CachedStore<S> {
         key_of: impl Fn(&R) -> RowKey,
         put: impl Fn(&mut MemoryStore, R),
     ) -> StoreResult<()> {
-        if !self.batch.scopes.insert((table, scope.to_string())) {
+        if self.batch.scope_loaded(table, scope) {
             return Ok(());
         }
+        let scopes = self.batch.scopes.entry(table).or_default();
+        scopes.insert(scope.to_string());
         for row in fetch(&mut self.source)? {
             self.loaded(key_of(&row), row, &put);
         }
@@ -248,25 +268,22 @@ impl<S: Source> CachedStore<S> {
 
     /// Marks a written row: an insert if the source does not hold it, else an update.
     fn written(&mut self, key: RowKey) {
-        let batch = &mut self.batch;
-        if !batch.known.contains(&key) {
-            batch.known.insert(key.clone());
-        }
-        if batch.stored.contains(&key) || batch.inserted.contains(&key) {
-            batch.updated.insert(key);
+        let state = self.batch.rows.entry(key).or_default();
+        if state.stored || state.inserted {
+            state.updated = true;
         } else {
-            batch.inserted.insert(key);
+            state.inserted = true;
         }
     }
 
     /// A snapshot row written without being read: if the source's image is unknown, this
     /// block's journal takes it from the source at write time.
     fn snapshot_written(&mut self, key: RowKey) {
-        if !self.batch.known.contains(&key) {
+        if !self.batch.rows.contains_key(&key) {
             self.batch
                 .before_in_source
                 .insert((self.batch.block.clone(), key.clone()));
-            self.batch.known.insert(key);
+            self.batch.rows.insert(key, RowState::default());
         }
     }
 }
@@ -277,8 +294,7 @@ impl Batch {
     fn into_changes(self) -> ChangeSet {
         let Batch {
             memory: m,
-            inserted,
-            updated,
+            rows,
             before_in_source,
             claims,
             ..
@@ -295,17 +311,13 @@ impl Batch {
             })
             .collect();
         ChangeSet {
-            vaults: split(keyed(m.vaults, RowKey::Vault), &inserted, &updated),
-            liquidity_providers: split(
-                keyed(m.liquidity_providers, RowKey::Lp),
-                &inserted,
-                &updated,
-            ),
-            rounds: split(keyed(m.rounds, RowKey::Round), &inserted, &updated),
-            queued: split(keyed(m.queued, RowKey::Queued), &inserted, &updated),
-            buyers: split(keyed(m.buyers, RowKey::Buyer), &inserted, &updated),
-            bids: split(keyed(m.bids, RowKey::Bid), &inserted, &updated),
-            deposits: split(keyed(m.deposits, RowKey::Deposit), &inserted, &updated),
+            vaults: split(keyed(m.vaults, RowKey::Vault), &rows),
+            liquidity_providers: split(keyed(m.liquidity_providers, RowKey::Lp), &rows),
+            rounds: split(keyed(m.rounds, RowKey::Round), &rows),
+            queued: split(keyed(m.queued, RowKey::Queued), &rows),
+            buyers: split(keyed(m.buyers, RowKey::Buyer), &rows),
+            bids: split(keyed(m.bids, RowKey::Bid), &rows),
+            deposits: split(keyed(m.deposits, RowKey::Deposit), &rows),
             vault_history: m
                 .vault_history
                 .into_iter()
@@ -342,12 +354,14 @@ fn keyed<K, R>(
 /// The rows the batch inserted and those it updated, in key order; the rest were only read.
 fn split<R: Clone>(
     rows: impl Iterator<Item = (RowKey, R)>,
-    inserted: &HashSet<RowKey>,
-    updated: &HashSet<RowKey>,
+    states: &FxHashMap<RowKey, RowState>,
 ) -> Writes<R> {
     let mut writes = Writes::default();
     for (key, row) in rows {
-        match (inserted.contains(&key), updated.contains(&key)) {
+        let state = states
+            .get(&key)
+            .expect("every row the batch holds was loaded or written");
+        match (state.inserted, state.updated) {
             (true, true) => {
                 writes.inserts.push(row.clone());
                 writes.updates.push(row);
@@ -407,11 +421,7 @@ impl<S: Source> Source for CachedStore<S> {
         if let Some(round) = self.batch.memory.round_by_id(vault, round_id)? {
             return Ok(Some(round));
         }
-        if self
-            .batch
-            .scopes
-            .contains(&(Table::Rounds, vault.to_string()))
-        {
+        if self.batch.scope_loaded(Table::Rounds, vault) {
             return Ok(None);
         }
         match self.source.round_by_id(vault, round_id)? {
