@@ -9,12 +9,12 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::Client;
 
 /// Everything the extension defines, one line per object, sorted: columns with types,
-/// defaults, NOT NULL and compression, constraints, indexes, triggers on its tables, routines (signature,
-/// result, language, body or symbol, SECURITY DEFINER, settings, privileges), views, comments,
-/// extension members and configuration tables.
+/// defaults, NOT NULL and compression, tables' storage options, constraints, indexes, triggers
+/// on its tables, routines (signature, result, language, body or symbol, SECURITY DEFINER,
+/// settings, privileges), views, comments, extension members and configuration tables.
 const CATALOG: &str = r#"
 WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname IN ('event_processor', 'public')),
-rels AS (SELECT c.oid, c.relname, c.relkind, c.relacl FROM pg_class c JOIN ns ON c.relnamespace = ns.oid
+rels AS (SELECT c.oid, c.relname, c.relkind, c.relacl, c.reloptions FROM pg_class c JOIN ns ON c.relnamespace = ns.oid
           WHERE c.relkind IN ('r', 'v', 'S')
             AND c.relname NOT IN ('starknet_blocks', 'events', 'vault_registry', 'driver_events'))
 SELECT line FROM (
@@ -26,6 +26,8 @@ SELECT line FROM (
     LEFT JOIN pg_attrdef d ON d.adrelid = r.oid AND d.adnum = a.attnum
   UNION ALL
   SELECT 'acl ' || r.relname || ' ' || coalesce(r.relacl::text, '') FROM rels r
+  UNION ALL
+  SELECT 'options ' || r.relname || ' ' || coalesce(r.reloptions::text, '') FROM rels r
   UNION ALL
   SELECT 'constraint ' || r.relname || ' ' || co.conname || ' ' || pg_get_constraintdef(co.oid)
     FROM rels r JOIN pg_constraint co ON co.conrelid = r.oid

@@ -148,3 +148,13 @@ SELECT pg_catalog.pg_extension_config_dump('public."Option_Rounds"', '');
 SELECT pg_catalog.pg_extension_config_dump('public."Queued_Liquidity"', '');
 SELECT pg_catalog.pg_extension_config_dump('public."Option_Buyers"', '');
 SELECT pg_catalog.pg_extension_config_dump('public."Bids"', '');
+
+-- The rows the processor updates block after block keep room on their page, so that an update
+-- is HOT (heap-only: no new index entries, the old version pruned in place). Updates never
+-- change an indexed column: the indexes hold keys only.
+ALTER TABLE public."VaultStates" SET (fillfactor = 70);
+ALTER TABLE public."Liquidity_Providers" SET (fillfactor = 70);
+ALTER TABLE public."Option_Rounds" SET (fillfactor = 70);
+ALTER TABLE public."Queued_Liquidity" SET (fillfactor = 70);
+ALTER TABLE public."Option_Buyers" SET (fillfactor = 70);
+ALTER TABLE public."Bids" SET (fillfactor = 70);
