@@ -148,8 +148,13 @@ fn report_of(caught: &CaughtError) -> (PgSqlErrorCode, String) {
 }
 
 /// Runs `f` in a subtransaction of the current transaction (as a PL/pgSQL block with an
-/// EXCEPTION clause does): committed into it on `Ok`, rolled back on `Err` or on an ERROR.
-fn in_subtransaction<R>(f: impl FnOnce() -> Result<R, ProcessorError>) -> Result<R, Failed> {
+/// EXCEPTION clause does): kept if `keep` says so of its result, else rolled back; an ERROR
+/// rolls it back too, and `caught` turns the error into the result.
+fn subtransaction<R>(
+    f: impl FnOnce() -> R,
+    keep: impl FnOnce(&R) -> bool,
+    mut caught: impl FnMut(CaughtError) -> R + std::panic::UnwindSafe + std::panic::RefUnwindSafe,
+) -> R {
     // SAFETY: the backend's subtransaction API, used as pl_exec.c uses it; memory context and
     // resource owner are restored on both paths.
     unsafe {
@@ -157,10 +162,31 @@ fn in_subtransaction<R>(f: impl FnOnce() -> Result<R, ProcessorError>) -> Result
         let owner = pg_sys::CurrentResourceOwner;
         pg_sys::BeginInternalSubTransaction(std::ptr::null());
         pg_sys::MemoryContextSwitchTo(context);
-        let result = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
-            f().map_err(|e| Stopped::Failed(Failed::Processor(e)))
+        let (result, kept) = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
+            let result = f();
+            let kept = keep(&result);
+            (result, kept)
         }))
-        .catch_others(|caught| {
+        .catch_others(move |error| (caught(error), false))
+        .execute();
+        if kept {
+            pg_sys::ReleaseCurrentSubTransaction();
+        } else {
+            pg_sys::RollbackAndReleaseCurrentSubTransaction();
+        }
+        pg_sys::MemoryContextSwitchTo(context);
+        pg_sys::CurrentResourceOwner = owner;
+        result
+    }
+}
+
+/// Runs `f` in a subtransaction: committed into the transaction on `Ok`, rolled back on `Err`
+/// or on an ERROR (described; a query cancel is raised again once rolled back).
+fn in_subtransaction<R>(f: impl FnOnce() -> Result<R, ProcessorError>) -> Result<R, Failed> {
+    let result = subtransaction(
+        || f().map_err(|e| Stopped::Failed(Failed::Processor(e))),
+        Result::is_ok,
+        |caught| {
             let (code, message) = report_of(&caught);
             Err(if code == PgSqlErrorCode::ERRCODE_QUERY_CANCELED {
                 Stopped::Cancelled(Box::new(caught))
@@ -170,21 +196,20 @@ fn in_subtransaction<R>(f: impl FnOnce() -> Result<R, ProcessorError>) -> Result
                     message,
                 })
             })
-        })
-        .execute();
-        if result.is_ok() {
-            pg_sys::ReleaseCurrentSubTransaction();
-        } else {
-            pg_sys::RollbackAndReleaseCurrentSubTransaction();
-        }
-        pg_sys::MemoryContextSwitchTo(context);
-        pg_sys::CurrentResourceOwner = owner;
-        match result {
-            Ok(value) => Ok(value),
-            Err(Stopped::Failed(failed)) => Err(failed),
-            Err(Stopped::Cancelled(caught)) => caught.rethrow(),
-        }
+        },
+    );
+    match result {
+        Ok(value) => Ok(value),
+        Err(Stopped::Failed(failed)) => Err(failed),
+        Err(Stopped::Cancelled(caught)) => caught.rethrow(),
     }
+}
+
+/// Runs `f` in a subtransaction that is kept only if it returns `Ok(true)`: an attempt at a
+/// fast way, rolled back when `f` finds it does not apply (`Ok(false)`) or fails (`Err`, or
+/// an ERROR, raised again once rolled back).
+pub(crate) fn tentatively<E>(f: impl FnOnce() -> Result<bool, E>) -> Result<bool, E> {
+    subtransaction(f, |r| matches!(r, Ok(true)), |caught| caught.rethrow())
 }
 
 /// A block rolled back by `deferring`: the failure to record, and the processor's error if

@@ -8,7 +8,7 @@ use crate::protocol::changes::{Claim, JournalEntry, Writes};
 use crate::protocol::journal::GroupedJournal;
 use crate::protocol::rows::{CellRef, Row};
 use crate::protocol::tables::Table;
-use crate::protocol::{ChangeSet, StoreResult};
+use crate::protocol::{ChangeSet, StoreError, StoreResult};
 use std::collections::HashSet;
 
 use super::Plan;
@@ -23,8 +23,20 @@ fn row_arrays<R: Row>(rows: &[R]) -> TextArrays {
 }
 
 impl SpiStore<'_, '_> {
+    /// Every row is journaled with its before-image (NULL: created), grouped per block and
+    /// table (`GroupedJournal`), and the journal is written last. The history rows the batch
+    /// wrote without reading them are the exception: whether they were there before is found
+    /// when they are written (`write_snapshots`).
     pub fn write_changes(&mut self, changes: ChangeSet) -> StoreResult<()> {
-        self.write_journal(&changes.journal)?;
+        let mut journal = GroupedJournal::default();
+        let mut unread = Vec::new();
+        for entry in &changes.journal {
+            if entry.before_in_source {
+                unread.push(entry);
+            } else {
+                entry.image.journal_into(&entry.block, &mut journal);
+            }
+        }
         self.write_rows(&changes.vaults)?;
         self.write_rows(&changes.liquidity_providers)?;
         self.write_rows(&changes.rounds)?;
@@ -32,8 +44,9 @@ impl SpiStore<'_, '_> {
         self.write_rows(&changes.buyers)?;
         self.write_rows(&changes.bids)?;
         self.write_rows(&changes.deposits)?;
-        self.table_op(TableOp::Upsert, &changes.vault_history)?;
-        self.table_op(TableOp::Upsert, &changes.lp_history)?;
+        self.write_snapshots(&changes.vault_history, &unread, &mut journal)?;
+        self.write_snapshots(&changes.lp_history, &unread, &mut journal)?;
+        self.write_journal(journal)?;
         self.write_claims(&changes.claims)
     }
 
@@ -50,44 +63,77 @@ impl SpiStore<'_, '_> {
             .map(drop)
     }
 
-    /// Every row is journaled with its before-image (NULL: created), grouped per block and
-    /// table (`GroupedJournal`). Rows written without being read (history snapshots) are
-    /// probed: the few that exist are journaled from the table, one row each.
-    fn write_journal(&mut self, journal: &[JournalEntry]) -> StoreResult<()> {
-        let (probed, in_memory): (Vec<_>, Vec<_>) =
-            journal.iter().partition(|e| e.before_in_source);
-        let mut grouped = GroupedJournal::default();
-        for entry in in_memory {
-            entry.image.journal_into(&entry.block, &mut grouped);
+    /// A history table's rows. Those written unread (`unread`) are new, the common case, or
+    /// there before (another writer's, a replay's), which only the table knows. First, in a
+    /// subtransaction, they are inserted where new: if every row was, they are journaled as
+    /// created, and that is all. Otherwise the subtransaction is rolled back; the existing rows
+    /// are probed and journaled from the table, and every row is upserted.
+    fn write_snapshots<R: Row>(
+        &mut self,
+        rows: &[R],
+        unread: &[&JournalEntry],
+        journal: &mut GroupedJournal,
+    ) -> StoreResult<()> {
+        let unread: Vec<&JournalEntry> = unread
+            .iter()
+            .copied()
+            .filter(|e| e.image.table() == R::TABLE)
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
         }
-        for table in Table::ALL {
-            let candidates: Vec<&JournalEntry> = probed
-                .iter()
-                .copied()
-                .filter(|e| e.image.table() == table)
-                .collect();
-            if candidates.is_empty() {
-                continue;
-            }
-            let existing = self.existing(table, &candidates)?;
-            let key_width = table.info().key.len();
-            let mut stored = TextArrays::new(key_width + 1, existing.len());
-            for (i, entry) in candidates.into_iter().enumerate() {
-                if existing.contains(&(i + 1)) {
-                    stored.push_text(0, &entry.block);
-                    stored.push_key(1, entry.image.key_ref());
-                } else {
-                    entry.image.journal_into(&entry.block, &mut grouped);
-                }
-            }
-            if !existing.is_empty() {
-                self.execute(
-                    PlanKey::Table(table, TableOp::JournalFromTable),
-                    stored.into_params(),
+        if !unread.is_empty() {
+            let all_new = crate::transaction::tentatively(|| {
+                let inserted = self.query(
+                    PlanKey::Table(R::TABLE, TableOp::InsertNew),
+                    row_arrays(rows).into_params(),
+                    R::TABLE.info().name,
+                    |c| c.u64(),
                 )?;
+                Ok::<_, StoreError>(inserted.first() == Some(&(rows.len() as u64)))
+            })?;
+            if all_new {
+                for entry in unread {
+                    entry.image.journal_into(&entry.block, journal);
+                }
+                return Ok(());
+            }
+            self.journal_existing(R::TABLE, &unread, journal)?;
+        }
+        self.table_op(TableOp::Upsert, rows)
+    }
+
+    /// The before-images of rows written unread: those the table holds are journaled from it,
+    /// one journal row each; the others as created.
+    fn journal_existing(
+        &mut self,
+        table: Table,
+        entries: &[&JournalEntry],
+        journal: &mut GroupedJournal,
+    ) -> StoreResult<()> {
+        let existing = self.existing(table, entries)?;
+        let key_width = table.info().key.len();
+        let mut stored = TextArrays::new(key_width + 1, existing.len());
+        for (i, entry) in entries.iter().enumerate() {
+            if existing.contains(&(i + 1)) {
+                stored.push_text(0, &entry.block);
+                stored.push_key(1, entry.image.key_ref());
+            } else {
+                entry.image.journal_into(&entry.block, journal);
             }
         }
-        let rows = grouped.into_rows();
+        if existing.is_empty() {
+            return Ok(());
+        }
+        self.execute(
+            PlanKey::Table(table, TableOp::JournalFromTable),
+            stored.into_params(),
+        )
+        .map(drop)
+    }
+
+    fn write_journal(&mut self, journal: GroupedJournal) -> StoreResult<()> {
+        let rows = journal.into_rows();
         if rows.is_empty() {
             return Ok(());
         }

@@ -292,6 +292,8 @@ pub enum TableOp {
     Update,
     /// Inserts or updates rows by key (the history tables).
     Upsert,
+    /// Inserts the rows whose keys are not in the table yet; returns how many it inserted.
+    InsertNew,
     /// Which of these keys (one array per key column) name existing rows: their 1-based
     /// positions.
     ExistingKeys,
@@ -397,6 +399,14 @@ fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
             );
             (sql, all_arrays)
         }
+        TableOp::InsertNew => (
+            format!(
+                "WITH inserted AS (INSERT INTO {q} ({columns}) SELECT {} FROM {rows} \
+                 ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*)::text FROM inserted",
+                values.join(", ")
+            ),
+            all_arrays,
+        ),
         TableOp::ExistingKeys => {
             let names: Vec<&str> = info.key.iter().map(|(k, _)| *k).collect();
             let sql = format!(
