@@ -30,12 +30,9 @@ struct Batch {
     rows: FxHashMap<RowKey, RowState>,
     /// Collections loaded whole: (table, vault or round address).
     scopes: FxHashMap<Table, HashSet<String>>,
-    /// (block, row) journal entries whose before-image the source holds.
-    before_in_source: HashSet<(String, RowKey)>,
     /// Blocks whose ledger rows are loaded.
     ledgers: HashSet<String>,
     claims: Vec<Claim>,
-    block: String,
 }
 
 /// A known row: whether the source holds it (then it is updated, not inserted), and whether
@@ -275,17 +272,6 @@ impl<S: Source> CachedStore<S> {
             state.inserted = true;
         }
     }
-
-    /// A snapshot row written without being read: if the source's image is unknown, this
-    /// block's journal takes it from the source at write time.
-    fn snapshot_written(&mut self, key: RowKey) {
-        if !self.batch.rows.contains_key(&key) {
-            self.batch
-                .before_in_source
-                .insert((self.batch.block.clone(), key.clone()));
-            self.batch.rows.insert(key, RowState::default());
-        }
-    }
 }
 
 impl Batch {
@@ -295,7 +281,6 @@ impl Batch {
         let Batch {
             memory: m,
             rows,
-            before_in_source,
             claims,
             ..
         } = self;
@@ -303,9 +288,10 @@ impl Batch {
             .journal
             .into_iter()
             .map(|(block, image)| JournalEntry {
-                // Only snapshot rows are written unread; skip the key for everything else.
-                before_in_source: image.is_snapshot()
-                    && before_in_source.contains(&(block.clone(), image.key())),
+                // History rows are written unread, and only ever held in memory after the
+                // batch wrote them: a snapshot without a before-image is one the batch did not
+                // hold when its block first wrote it, so its before-image is the source's.
+                before_in_source: image.is_snapshot() && image.is_created(),
                 block,
                 image,
             })
@@ -475,7 +461,6 @@ impl<S: Source> Source for CachedStore<S> {
 
 impl<S: Source> Store for CachedStore<S> {
     fn journal_block(&mut self, block_hash: &str) -> StoreResult<()> {
-        self.batch.block = block_hash.to_string();
         self.batch.memory.journal_block(block_hash)
     }
 
@@ -571,15 +556,9 @@ impl<S: Source> Store for CachedStore<S> {
     }
 
     fn upsert_vault_snapshots(&mut self, rows: &[VaultSnapshot]) -> StoreResult<()> {
-        for r in rows {
-            self.snapshot_written(r.row_key());
-        }
         self.batch.memory.upsert_vault_snapshots(rows)
     }
     fn upsert_lp_snapshots(&mut self, rows: &[LpSnapshot]) -> StoreResult<()> {
-        for r in rows {
-            self.snapshot_written(r.row_key());
-        }
         self.batch.memory.upsert_lp_snapshots(rows)
     }
 
