@@ -1,7 +1,7 @@
 //! The parameters of the set-based statements: one text[] per column, built from the rows'
 //! borrowed cells straight into PostgreSQL arrays. No Rust string per cell: text cells are
-//! copied once, into the element; numerics are formatted into one reused buffer. The elements
-//! live in a scratch memory context that is deleted once the arrays (which copy them) exist.
+//! copied once, into the element; numerics are formatted into one reused buffer. Elements and
+//! arrays live in a scratch memory context that is deleted once the statement has run.
 
 use crate::protocol::changes::KeyRef;
 use crate::protocol::rows::{CellRef, Row};
@@ -56,7 +56,7 @@ impl TextArrays {
             Some(text) => {
                 let len = i32::try_from(text.len()).expect("a cell is far below 1 GB");
                 // SAFETY: the copy is made in `elements`, which outlives the datum's use
-                // (into_params); the previous context is restored at once.
+                // (with_params); the previous context is restored at once.
                 let datum = unsafe {
                     let previous = pg_sys::MemoryContextSwitchTo(self.elements.value());
                     let copy = pg_sys::cstring_to_text_with_len(text.as_ptr().cast(), len);
@@ -92,38 +92,50 @@ impl TextArrays {
         });
     }
 
-    /// The text[] parameters, built in the current memory context.
-    pub fn into_params(self) -> Vec<DatumWithOid<'static>> {
-        let params = self
-            .columns
-            .into_iter()
-            .map(|mut column| {
-                let count = i32::try_from(column.datums.len()).expect("fewer than 2^31 rows");
-                let mut dims = [count];
-                let mut lower_bounds = [1];
-                // SAFETY: `datums` and `nulls` have `count` entries, each a text datum or
-                // NULL; text is varlena (-1), not by value, int-aligned ('i').
-                unsafe {
-                    if count == 0 {
-                        let empty = pg_sys::construct_empty_array(pg_sys::TEXTOID);
-                        return DatumWithOid::new(pg_sys::Datum::from(empty), pg_sys::TEXTARRAYOID);
-                    }
-                    let array = pg_sys::construct_md_array(
-                        column.datums.as_mut_ptr(),
-                        column.nulls.as_mut_ptr(),
-                        1,
-                        dims.as_mut_ptr(),
-                        lower_bounds.as_mut_ptr(),
-                        pg_sys::TEXTOID,
-                        -1,
-                        false,
-                        b'i' as std::ffi::c_char,
-                    );
-                    DatumWithOid::new(pg_sys::Datum::from(array), pg_sys::TEXTARRAYOID)
-                }
-            })
-            .collect();
-        drop(self.elements);
-        params
+    /// Runs `f` with the text[] parameters. They are built in the scratch context with their
+    /// elements, and freed with it once `f` (the statement) has run: a batch's statements do
+    /// not pile up their arrays until the end of the batch.
+    pub fn with_params<R>(self, f: impl FnOnce(Vec<DatumWithOid<'static>>) -> R) -> R {
+        let TextArrays {
+            columns, elements, ..
+        } = self;
+        // SAFETY: the arrays are made in `elements`, which outlives `f`'s use of them; the
+        // previous context is restored at once.
+        let params = unsafe {
+            let previous = pg_sys::MemoryContextSwitchTo(elements.value());
+            let params = columns.into_iter().map(text_array).collect();
+            pg_sys::MemoryContextSwitchTo(previous);
+            params
+        };
+        let result = f(params);
+        drop(elements);
+        result
+    }
+}
+
+/// One column as a text[] in the current memory context.
+fn text_array(mut column: Column) -> DatumWithOid<'static> {
+    let count = i32::try_from(column.datums.len()).expect("fewer than 2^31 rows");
+    let mut dims = [count];
+    let mut lower_bounds = [1];
+    // SAFETY: `datums` and `nulls` have `count` entries, each a text datum or NULL; text is
+    // varlena (-1), not by value, int-aligned ('i').
+    unsafe {
+        let array = if count == 0 {
+            pg_sys::construct_empty_array(pg_sys::TEXTOID)
+        } else {
+            pg_sys::construct_md_array(
+                column.datums.as_mut_ptr(),
+                column.nulls.as_mut_ptr(),
+                1,
+                dims.as_mut_ptr(),
+                lower_bounds.as_mut_ptr(),
+                pg_sys::TEXTOID,
+                -1,
+                false,
+                b'i' as std::ffi::c_char,
+            )
+        };
+        DatumWithOid::new(pg_sys::Datum::from(array), pg_sys::TEXTARRAYOID)
     }
 }

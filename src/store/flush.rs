@@ -28,29 +28,48 @@ impl SpiStore<'_, '_> {
     /// wrote without reading them are the exception: whether they were there before is found
     /// when they are written (`write_snapshots`).
     pub fn write_changes(&mut self, changes: ChangeSet) -> StoreResult<()> {
+        let ChangeSet {
+            vaults,
+            liquidity_providers,
+            rounds,
+            queued,
+            buyers,
+            bids,
+            deposits,
+            vault_history,
+            lp_history,
+            journal: entries,
+            claims,
+        } = changes;
         let mut journal = GroupedJournal::default();
         let mut unread = Vec::new();
-        for entry in &changes.journal {
+        for entry in &entries {
             if entry.before_in_source {
                 unread.push(entry);
             } else {
                 entry.image.journal_into(&entry.block, &mut journal);
             }
         }
-        self.write_rows(&changes.vaults)?;
-        self.write_rows(&changes.liquidity_providers)?;
-        self.write_rows(&changes.rounds)?;
-        self.write_rows(&changes.queued)?;
-        self.write_rows(&changes.buyers)?;
-        self.write_rows(&changes.bids)?;
-        self.write_rows(&changes.deposits)?;
-        self.write_snapshots(&changes.vault_history, &unread, &mut journal)?;
-        self.write_snapshots(&changes.lp_history, &unread, &mut journal)?;
+        // Each table's rows are dropped once written: the batch's peak memory is not all of
+        // its rows at once, plus every statement's parameters.
+        self.write_rows(vaults)?;
+        self.write_rows(liquidity_providers)?;
+        self.write_rows(rounds)?;
+        self.write_rows(queued)?;
+        self.write_rows(buyers)?;
+        self.write_rows(bids)?;
+        self.write_rows(deposits)?;
+        self.write_snapshots(&vault_history, &unread, &mut journal)?;
+        drop(vault_history);
+        self.write_snapshots(&lp_history, &unread, &mut journal)?;
+        drop(lp_history);
+        drop(unread);
+        drop(entries);
         self.write_journal(journal)?;
-        self.write_claims(&changes.claims)
+        self.write_claims(&claims)
     }
 
-    fn write_rows<R: Row>(&mut self, writes: &Writes<R>) -> StoreResult<()> {
+    fn write_rows<R: Row>(&mut self, writes: Writes<R>) -> StoreResult<()> {
         self.table_op(TableOp::Insert, &writes.inserts)?;
         self.table_op(TableOp::Update, &writes.updates)
     }
@@ -59,7 +78,8 @@ impl SpiStore<'_, '_> {
         if rows.is_empty() {
             return Ok(());
         }
-        self.execute(PlanKey::Table(R::TABLE, op), row_arrays(rows).into_params())
+        row_arrays(rows)
+            .with_params(|args| self.execute(PlanKey::Table(R::TABLE, op), args))
             .map(drop)
     }
 
@@ -84,12 +104,10 @@ impl SpiStore<'_, '_> {
         }
         if !unread.is_empty() {
             let all_new = crate::transaction::tentatively(|| {
-                let inserted = self.query(
-                    PlanKey::Table(R::TABLE, TableOp::InsertNew),
-                    row_arrays(rows).into_params(),
-                    R::TABLE.info().name,
-                    |c| c.u64(),
-                )?;
+                let inserted = row_arrays(rows).with_params(|args| {
+                    let plan = PlanKey::Table(R::TABLE, TableOp::InsertNew);
+                    self.query(plan, args, R::TABLE.info().name, |c| c.u64())
+                })?;
                 Ok::<_, StoreError>(inserted.first() == Some(&(rows.len() as u64)))
             })?;
             if all_new {
@@ -125,11 +143,11 @@ impl SpiStore<'_, '_> {
         if existing.is_empty() {
             return Ok(());
         }
-        self.execute(
-            PlanKey::Table(table, TableOp::JournalFromTable),
-            stored.into_params(),
-        )
-        .map(drop)
+        stored
+            .with_params(|args| {
+                self.execute(PlanKey::Table(table, TableOp::JournalFromTable), args)
+            })
+            .map(drop)
     }
 
     fn write_journal(&mut self, journal: GroupedJournal) -> StoreResult<()> {
@@ -146,7 +164,8 @@ impl SpiStore<'_, '_> {
                 }
             }
         }
-        self.execute(Plan::JournalImages, arrays.into_params())
+        arrays
+            .with_params(|args| self.execute(Plan::JournalImages, args))
             .map(drop)
     }
 
@@ -156,12 +175,10 @@ impl SpiStore<'_, '_> {
         for entry in entries {
             keys.push_key(0, entry.image.key_ref());
         }
-        let positions = self.query(
-            PlanKey::Table(table, TableOp::ExistingKeys),
-            keys.into_params(),
-            "journal",
-            |c| Ok(c.u64()? as usize),
-        )?;
+        let positions = keys.with_params(|args| {
+            let plan = PlanKey::Table(table, TableOp::ExistingKeys);
+            self.query(plan, args, "journal", |c| Ok(c.u64()? as usize))
+        })?;
         Ok(positions.into_iter().collect())
     }
 
@@ -177,7 +194,8 @@ impl SpiStore<'_, '_> {
             arrays.push_text(3, &claim.event_name);
             arrays.push_text(4, &claim.content);
         }
-        self.execute(Plan::ClaimEvents, arrays.into_params())
+        arrays
+            .with_params(|args| self.execute(Plan::ClaimEvents, args))
             .map(drop)
     }
 }
