@@ -242,6 +242,21 @@ fn update_to_this_version(db: &mut Client, fresh: &mut Client) {
     assert_same_catalog(db, fresh);
 }
 
+/// Release `version` with the worked example applied through its trigger, updated to this
+/// version (catalog equal to a fresh install), its state intact: the database and that state.
+fn update_with_the_worked_example(tag: &str, version: &str) -> (Client, Vec<String>) {
+    let mut fresh = fresh_install(&format!("ep_fresh_install_{tag}"));
+    let mut db = install_release(&format!("ep_upgrade_{tag}"), version);
+    for block in wx::blocks() {
+        insert_block_tx(&mut db, block, "").unwrap();
+    }
+    let before = client_dump(&mut db);
+    assert_eq!(before, wx::expected_final());
+    update_to_this_version(&mut db, &mut fresh);
+    assert_eq!(client_dump(&mut db), before, "the data survived");
+    (db, before)
+}
+
 /// It processes as a fresh install does: the worked example through the trigger, from empty
 /// state tables.
 fn assert_the_worked_example_processes(db: &mut Client) {
@@ -275,16 +290,7 @@ fn bid_payload_of_an_update(db: &mut Client) -> String {
 /// updated status() reports on it.
 #[test]
 fn update_from_0_3_0_equals_a_fresh_install_and_reports_the_lag() {
-    let mut fresh = fresh_install("ep_fresh_install_3");
-    let mut db = install_release("ep_upgrade_3", "0.3.0");
-    for block in wx::blocks() {
-        insert_block_tx(&mut db, block, "").unwrap();
-    }
-    let before = client_dump(&mut db);
-    assert_eq!(before, wx::expected_final());
-
-    update_to_this_version(&mut db, &mut fresh);
-    assert_eq!(client_dump(&mut db), before, "the data survived");
+    let (mut db, _) = update_with_the_worked_example("3", "0.3.0");
     let row = db
         .query_one(
             "SELECT s.blocks_behind, s.lag_ms, m.lag_ms, m.wake_requests_total >= 0
@@ -383,16 +389,7 @@ fn payloads_of(db: &mut Client, channel: &str, change: &str) -> Vec<String> {
 /// again; another writer's multi-row change still sends one payload per row.
 #[test]
 fn update_from_0_5_0_equals_a_fresh_install_and_notifies_per_statement() {
-    let mut fresh = fresh_install("ep_fresh_install_5");
-    let mut db = install_release("ep_upgrade_5", "0.5.0");
-    for block in wx::blocks() {
-        insert_block_tx(&mut db, block, "").unwrap();
-    }
-    let before = client_dump(&mut db);
-    assert_eq!(before, wx::expected_final());
-
-    update_to_this_version(&mut db, &mut fresh);
-    assert_eq!(client_dump(&mut db), before, "the data survived");
+    let (mut db, before) = update_with_the_worked_example("5", "0.5.0");
     let compressed = count(
         &mut db,
         "SELECT count(*) FROM pg_attribute

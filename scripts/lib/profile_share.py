@@ -2,8 +2,8 @@
 """Who spends a backend's CPU: reads `perf script` output (perf record -g of the backend) on
 stdin and prints the share of samples in the extension's own code, in PostgreSQL, and in the
 kernel. A sample belongs to the innermost frame that is in event_processor.so or in the server
-(postgres, its modules); libc frames are attributed to their caller. Allocator frames with no
-such caller count as the extension's: PostgreSQL allocates through palloc, whose malloc calls
+(postgres, its modules); libc frames are attributed to their caller. Allocator and mem* frames (memcpy, memcmp, ...)
+with no such caller count as the extension's: PostgreSQL allocates through palloc, whose malloc calls
 are one per memory block and carry the server's frames, while Rust's allocations go straight to
 malloc, and glibc keeps no frame pointers to find the caller with."""
 import collections

@@ -94,14 +94,14 @@ impl SpiStore<'_, '_> {
         unread: &[&JournalEntry],
         journal: &mut GroupedJournal,
     ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         let unread: Vec<&JournalEntry> = unread
             .iter()
             .copied()
             .filter(|e| e.image.table() == R::TABLE)
             .collect();
-        if rows.is_empty() {
-            return Ok(());
-        }
         if !unread.is_empty() {
             let all_new = crate::transaction::tentatively(|| {
                 let inserted = row_arrays(rows).with_params(|args| {

@@ -322,20 +322,11 @@ impl<'s, S: Store> Applier<'s, S> {
     pub fn flush_snapshots(&mut self) -> StoreResult<()> {
         let vaults: Vec<VaultSnapshot> = std::mem::take(&mut self.vault_snapshots)
             .into_iter()
-            .map(|((vault, block), balances)| VaultSnapshot {
-                vault,
-                block,
-                balances,
-            })
+            .map(Into::into)
             .collect();
         let lps: Vec<LpSnapshot> = std::mem::take(&mut self.lp_snapshots)
             .into_iter()
-            .map(|((lp, vault, block), balances)| LpSnapshot {
-                lp,
-                vault,
-                block,
-                balances,
-            })
+            .map(Into::into)
             .collect();
         if !vaults.is_empty() {
             self.store.upsert_vault_snapshots(&vaults)?;

@@ -304,25 +304,8 @@ impl Batch {
             buyers: split(keyed(m.buyers, RowKey::Buyer), &rows),
             bids: split(keyed(m.bids, RowKey::Bid), &rows),
             deposits: split(keyed(m.deposits, RowKey::Deposit), &rows),
-            vault_history: m
-                .vault_history
-                .into_iter()
-                .map(|((vault, block), balances)| VaultSnapshot {
-                    vault,
-                    block,
-                    balances,
-                })
-                .collect(),
-            lp_history: m
-                .lp_history
-                .into_iter()
-                .map(|((lp, vault, block), balances)| LpSnapshot {
-                    lp,
-                    vault,
-                    block,
-                    balances,
-                })
-                .collect(),
+            vault_history: m.vault_history.into_iter().map(Into::into).collect(),
+            lp_history: m.lp_history.into_iter().map(Into::into).collect(),
             journal,
             claims,
         }

@@ -34,6 +34,30 @@ pub struct LpSnapshot {
     pub balances: Balances,
 }
 
+/// A snapshot from its map entry ((vault, block), balances), as the applier and the
+/// write-back cache keep them.
+impl From<((String, u64), Balances)> for VaultSnapshot {
+    fn from(((vault, block), balances): ((String, u64), Balances)) -> Self {
+        VaultSnapshot {
+            vault,
+            block,
+            balances,
+        }
+    }
+}
+
+/// A snapshot from its map entry ((lp, vault, block), balances).
+impl From<((String, String, u64), Balances)> for LpSnapshot {
+    fn from(((lp, vault, block), balances): ((String, String, u64), Balances)) -> Self {
+        LpSnapshot {
+            lp,
+            vault,
+            block,
+            balances,
+        }
+    }
+}
+
 /// Identity of an `events` row (spec §1.2): the applied-events ledger's key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EventKey {
