@@ -4,7 +4,7 @@ PG_CONFIG  ?= /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config
 SETUP_STAMP = target/.setup-done
 CARGO      ?= cargo
 
-.PHONY: setup test test-pure test-pg test-worker-crash fuzz install package demo bench bench-chain fmt lint clean
+.PHONY: setup test test-pure test-pg test-worker-crash fuzz install package image test-image demo bench bench-chain fmt lint clean
 
 ## setup: install Debian packages, sudo, cargo-pgrx 0.18.1, and `cargo pgrx init` (idempotent)
 setup:
@@ -42,6 +42,16 @@ test-worker-crash: $(SETUP_STAMP)
 ## install: build (release) and install the extension into the local PostgreSQL $(PG_MAJOR)
 install: $(SETUP_STAMP)
 	$(CARGO) pgrx install --release --pg-config $(PG_CONFIG) --sudo
+
+## image: the container image (Containerfile): postgres:15-bookworm, or a local base built from
+## Debian's packages when that cannot be pulled, plus the package and the worker (docs/deploy.md)
+image: package
+	bash scripts/image.sh
+
+## test-image: builds the image, runs its entrypoint in a chroot of the mounted image, inserts the
+## worked example, checks the worker's state and the Prometheus scrape, and prints the metrics
+test-image: package
+	bash scripts/test-image.sh
 
 ## demo: the worked example on a throw-away local cluster (see README)
 demo: $(SETUP_STAMP)

@@ -15,7 +15,7 @@
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib/cluster.sh"
-FIXTURE="$CRATE_DIR/tests/fixtures/worked_example"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/worked_example.sh"
 KEEP_CLUSTER="${KEEP_DEMO_CLUSTER:-0}"
 
 install_extension
@@ -29,23 +29,12 @@ SQL
 
 log "the indexer inserts the worked example (spec §7), one transaction per block;"
 log "the extension applies each block inside that transaction, at its COMMIT"
-"${PSQL[@]}" <<SQL
-CREATE SCHEMA demo_fixture;
-CREATE TABLE demo_fixture.blocks (LIKE starknet_blocks);
-CREATE TABLE demo_fixture.events (LIKE events);
-\copy demo_fixture.blocks FROM '$FIXTURE/blocks.tsv'
-\copy demo_fixture.events FROM '$FIXTURE/events.tsv'
-SQL
+worked_example_fixture_sql | "${PSQL[@]}"
 printf '%-5s %-60s %-15s %-13s %-15s %-15s\n' block events vault round "LP 0xa1" "LP 0xb2"
 printf '%-5s %-60s %-15s %-13s %-15s %-15s\n' "" "" "unl/lock/stash" "state" "unl/lock/stash" "unl/lock/stash"
-for block in $(cut -f1 "$FIXTURE/blocks.tsv"); do
+for block in $(worked_example_blocks); do
   "${PSQL[@]}" -At -F ' ' <<SQL
-BEGIN;
-INSERT INTO starknet_blocks SELECT * FROM demo_fixture.blocks WHERE block_number = $block;
-INSERT INTO events SELECT * FROM demo_fixture.events WHERE block_number = $block ORDER BY event_nonce;
-INSERT INTO driver_events (type, block_hash)
-     SELECT 'StartBlock', block_hash FROM demo_fixture.blocks WHERE block_number = $block;
-COMMIT;
+$(worked_example_block_sql "$block")
 SELECT format('%-5s %-60s %-15s %-13s %-15s %-15s', $block,
        (SELECT string_agg(event_name, ',' ORDER BY event_nonce) FROM events WHERE block_number = $block),
        (SELECT concat_ws('/', unlocked_balance, locked_balance, stashed_balance) FROM "VaultStates"),

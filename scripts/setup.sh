@@ -2,7 +2,8 @@
 # Install everything a fresh Debian 12 machine lacks to build and test event_processor:
 # Debian's PostgreSQL 15 server + headers (same minor), libclang for bindgen, sudo (the test
 # harness runs the server as the `postgres` OS user), cargo-pgrx at the exact pgrx version,
-# and `cargo pgrx init` pointed at Debian's pg_config. Idempotent: installs only what is missing.
+# and `cargo pgrx init` pointed at Debian's pg_config; podman, mmdebstrap, the Prometheus
+# exporters and Prometheus for the image targets. Idempotent: installs only what is missing.
 #
 # Knobs: PG_MAJOR (15), PGRX_VERSION (0.18.1; must equal pgrx = "=X" in Cargo.toml).
 set -euo pipefail
@@ -35,6 +36,20 @@ if [ "$srv_ver" != "$dev_ver" ]; then
   log "postgresql-${PG_MAJOR} $srv_ver != postgresql-server-dev-${PG_MAJOR} $dev_ver; upgrading both"
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "postgresql-${PG_MAJOR}" "postgresql-server-dev-${PG_MAJOR}" >/dev/null
+fi
+
+# 1b. The image tooling (make image, make test-image; docs/deploy.md): podman, mmdebstrap for the
+# local base, the two exporters and Prometheus for the scrape, curl. With their recommends,
+# as tested (podman's include the storage and network helpers).
+image_pkgs=(podman mmdebstrap prometheus-sql-exporter prometheus-postgres-exporter prometheus curl)
+missing=()
+for p in "${image_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "apt: installing ${missing[*]} (image tooling)"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # 2. cargo-pgrx, exactly the pgrx crate's version (0.19.x needs rustc >= 1.96).
