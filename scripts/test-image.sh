@@ -13,7 +13,11 @@
 #    prometheus-postgres-exporter as the exporter role, checks every event_processor metric
 #    against the metrics view, lets Debian's Prometheus scrape both with
 #    deploy/metrics/prometheus.yml, checks the renamed event_processor_* series, and prints them;
-# 5. stops the server with the image's STOPSIGNAL and removes everything, also on failure.
+# 5. stops the server with the image's STOPSIGNAL and starts it again on the same PGDATA as an
+#    upgrade does (worker paused, ALTER EXTENSION UPDATE, worker resumed), with
+#    EVENT_PROCESSOR_MODE=inline: no second initialisation, the new mode, and the re-mined last
+#    block applied by the indexer's own transaction; then stops it and removes everything, also
+#    on failure.
 set -euo pipefail
 CRATE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$CRATE_DIR"
@@ -67,23 +71,36 @@ mapfile -t image_env < <(inspect '{{range .Config.Env}}{{println .}}{{end}}' | s
 STOPSIGNAL="$(inspect '{{.Config.StopSignal}}')"; STOPSIGNAL="${STOPSIGNAL:-SIGTERM}"; STOPSIGNAL="${STOPSIGNAL#SIG}"
 [ "${#entrypoint[@]}" -gt 0 ] || fail "the image has no ENTRYPOINT"
 
+# start_server LOG VAR=VALUE...: the image's entrypoint and command with the image's environment
+# plus these variables, in the chroot, as a container runtime starts them; waits until it accepts
+# TCP connections. stop_server: the image's STOPSIGNAL, and a clean shutdown is required.
+start_server() {
+  SERVER_LOG="$WORK/$1"; shift
+  log "starting ${entrypoint[*]} ${command[*]} in the chroot (port $PORT): $*"
+  env -i "${image_env[@]}" POSTGRES_PASSWORD="$PASSWORD" PGPORT="$PORT" "$@" \
+    chroot "$ROOT" "${entrypoint[@]}" "${command[@]}" -c listen_addresses=127.0.0.1 \
+    >"$SERVER_LOG" 2>&1 &
+  SERVER_PID=$!
+  wait_for "the server to accept TCP connections" server_up
+  sed -n '/entrypoint\]\|event_processor:/p' "$SERVER_LOG" | sed 's/^/    /' >&2
+}
+server_up() {
+  kill -0 "$SERVER_PID" 2>/dev/null || { sed 's/^/    /' "$SERVER_LOG" >&2; fail "the server exited"; }
+  pg_isready -q -h 127.0.0.1 -p "$PORT"
+}
+stop_server() {
+  log "stopping the server (SIG$STOPSIGNAL, the image's STOPSIGNAL)"
+  kill -"$STOPSIGNAL" "$SERVER_PID"
+  wait "$SERVER_PID" || fail "the server exited with status $? on SIG$STOPSIGNAL"
+  SERVER_PID=""
+  grep -q 'database system is shut down' "$SERVER_LOG" || fail "the server did not shut down cleanly"
+}
+
 PORT="$(free_port)"
 PASSWORD="image-test-$RANDOM$RANDOM"
 EXPORTER_PASSWORD="exporter-$RANDOM$RANDOM"
-log "starting ${entrypoint[*]} ${command[*]} in the chroot (port $PORT)"
-env -i "${image_env[@]}" \
-  POSTGRES_PASSWORD="$PASSWORD" POSTGRES_DB=indexer PGPORT="$PORT" \
-  EVENT_PROCESSOR_INDEXER_TABLES=create EVENT_PROCESSOR_EXPORTER_PASSWORD="$EXPORTER_PASSWORD" \
-  chroot "$ROOT" "${entrypoint[@]}" "${command[@]}" -c listen_addresses=127.0.0.1 \
-  >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-
-server_up() {
-  kill -0 "$SERVER_PID" 2>/dev/null || { sed 's/^/    /' "$WORK/server.log" >&2; fail "the server exited"; }
-  pg_isready -q -h 127.0.0.1 -p "$PORT"
-}
-wait_for "the server to accept TCP connections" server_up
-sed -n '/entrypoint\]\|event_processor:/p' "$WORK/server.log" | sed 's/^/    /' >&2
+start_server first-start.log POSTGRES_DB=indexer EVENT_PROCESSOR_INDEXER_TABLES=create \
+  EVENT_PROCESSOR_EXPORTER_PASSWORD="$EXPORTER_PASSWORD"
 
 export PGPASSWORD="$PASSWORD"
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres -d indexer)
@@ -207,11 +224,33 @@ log "the same series in Prometheus after deploy/metrics/prometheus.yml's renamin
 LC_ALL=C sort "$WORK/prometheus.series" | sed 's/^/    /'
 log "prometheus-postgres-exporter: $(grep -c '^pg_' "$WORK/postgres-exporter.metrics") pg_* samples, $(grep -x 'pg_up 1' "$WORK/postgres-exporter.metrics")"
 
-log "stopping the server (SIG$STOPSIGNAL, the image's STOPSIGNAL)"
 for pid in "${EXPORTER_PIDS[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
 EXPORTER_PIDS=()
-kill -"$STOPSIGNAL" "$SERVER_PID"
-wait "$SERVER_PID" || fail "the server exited with status $? on SIG$STOPSIGNAL"
-SERVER_PID=""
-grep -q 'database system is shut down' "$WORK/server.log" || fail "the server did not shut down cleanly"
+
+# The upgrade of a running container (docs/deploy.md) on the same PGDATA, with this image as the
+# new one: the worker paused with ALTER SYSTEM, the server stopped and started again, here with
+# EVENT_PROCESSOR_MODE=inline, the extension updated, the worker resumed. The init scripts must not
+# run again, the variables must be read again, and the last block made MINED again must be
+# applied by the indexer's own transaction (inline), back to the spec's final state.
+log "restart on the same PGDATA, as an upgrade of the container does (docs/deploy.md)"
+q "ALTER SYSTEM SET event_processor.worker_enabled = off" >/dev/null
+q "SELECT pg_reload_conf()" >/dev/null
+stop_server
+start_server second-start.log POSTGRES_DB=indexer EVENT_PROCESSOR_MODE=inline
+grep -q 'initdb\|event_processor: CREATE' "$SERVER_LOG" && fail "the init scripts ran again on an existing PGDATA"
+mode="$(q 'SHOW event_processor.mode')"
+[ "${mode,,}" = inline ] || fail "event_processor.mode is $mode after a restart with EVENT_PROCESSOR_MODE=inline"
+"${PSQL[@]}" -c 'ALTER EXTENSION event_processor UPDATE' 2>&1 | sed 's/^/    /' >&2
+q "ALTER SYSTEM RESET event_processor.worker_enabled" >/dev/null
+q "SELECT pg_reload_conf()" >/dev/null
+[ "$(q 'SHOW event_processor.worker_enabled')" = on ] || fail "the worker was not resumed"
+wait_for "the worker to start again" worker_running
+q "UPDATE starknet_blocks SET status = 'MINED' WHERE block_number = $last_block" >/dev/null
+[ "$(q "SELECT newest_applied_block FROM event_processor.status()")" = "$last_block" ] \
+  || fail "block $last_block made MINED again was not applied inline"
+diff <("${PSQL[@]}" -At -c "$dump_sql" | LC_ALL=C sort) \
+     <(awk -F'\t' '$1 == "final" { print $2 }' "$WORKED_EXAMPLE/expected.tsv" | LC_ALL=C sort) \
+  || fail "after the restart the state differs from the expected final state (< database, > expected)"
+echo "    block $last_block applied inline after the restart; the state equals the expected final state" >&2
+stop_server
 log "test-image: passed ($IMAGE_TAG)"

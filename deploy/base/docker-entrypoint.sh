@@ -31,7 +31,8 @@ if [ "$(id -u)" = 0 ]; then
   mkdir -p "$PGDATA" /var/run/postgresql
   chmod 00700 "$PGDATA"
   chmod 03775 /var/run/postgresql
-  chown -R postgres:postgres "$PGDATA" /var/run/postgresql
+  # Only what is not the server's yet: a large existing PGDATA is not walked through chown.
+  find "$PGDATA" /var/run/postgresql \! -user postgres -exec chown postgres:postgres '{}' +
   exec setpriv --reuid=postgres --regid=postgres --init-groups "$BASH_SOURCE" "$@"
 fi
 
