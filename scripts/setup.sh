@@ -18,38 +18,38 @@ export DEBIAN_FRONTEND=noninteractive
 
 log() { printf '==> %s\n' "$*" >&2; }
 
+# The packages of "$@" that are not installed, one per line.
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+apt_install() { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "$@" >/dev/null; }
+
 # 1. Debian packages. Installed as one set so postgresql-N and postgresql-server-dev-N share a minor.
 pkgs=("postgresql-${PG_MAJOR}" "postgresql-server-dev-${PG_MAJOR}" "postgresql-client-${PG_MAJOR}"
       libclang-dev clang pkg-config sudo)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+mapfile -t missing < <(missing_packages "${pkgs[@]}")
 if [ "${#missing[@]}" -gt 0 ]; then
   log "apt: installing ${missing[*]}"
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+  apt_install --no-install-recommends "${pkgs[@]}"
 fi
 srv_ver="$(dpkg-query -W -f='${Version}' "postgresql-${PG_MAJOR}")"
 dev_ver="$(dpkg-query -W -f='${Version}' "postgresql-server-dev-${PG_MAJOR}")"
 if [ "$srv_ver" != "$dev_ver" ]; then
   log "postgresql-${PG_MAJOR} $srv_ver != postgresql-server-dev-${PG_MAJOR} $dev_ver; upgrading both"
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "postgresql-${PG_MAJOR}" "postgresql-server-dev-${PG_MAJOR}" >/dev/null
+  apt_install --no-install-recommends "postgresql-${PG_MAJOR}" "postgresql-server-dev-${PG_MAJOR}"
 fi
 
 # 1b. The image tooling (make image, make test-image; docs/deploy.md): podman, mmdebstrap for the
 # local base, the two exporters and Prometheus for the scrape, curl. With their recommends,
 # as tested (podman's include the storage and network helpers).
-image_pkgs=(podman mmdebstrap prometheus-sql-exporter prometheus-postgres-exporter prometheus curl)
-missing=()
-for p in "${image_pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+mapfile -t missing < <(missing_packages podman mmdebstrap prometheus-sql-exporter \
+                         prometheus-postgres-exporter prometheus curl)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "apt: installing ${missing[*]} (image tooling)"
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt_install "${missing[@]}"
 fi
 
 # 2. cargo-pgrx, exactly the pgrx crate's version (0.19.x needs rustc >= 1.96).
