@@ -42,7 +42,7 @@ wait_for() {
 IMAGE_TAG="$(bash scripts/image.sh)"
 WORK="$(mktemp -d /tmp/event-processor-image.XXXXXX)"
 ROOT="$WORK/root"
-SERVER_PID="" ; EXPORTER_PIDS=()
+SERVER_PID="" ; EXPORTER_PIDS=() ; STOPSIGNAL=INT   # read from the image below
 cleanup() {
   set +e
   for pid in "${EXPORTER_PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
