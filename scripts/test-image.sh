@@ -25,6 +25,7 @@ source scripts/lib/worked_example.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 log() { printf '\n==> %s\n' "$*" >&2; }
 fail() { printf 'test-image: FAILED: %s\n' "$*" >&2; exit 1; }
+same_number() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 == b + 0) }'; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # Waits until "$@" succeeds, up to $DEADLINE seconds; the condition is polled, never assumed.
@@ -109,7 +110,7 @@ q() { "${PSQL[@]}" -At -c "$1"; }
 [ "$(q "SELECT extversion FROM pg_extension WHERE extname = 'event_processor'")" = \
   "$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)" ] || fail "the extension is not installed in indexer"
 mode="$(q 'SHOW event_processor.mode')"   # pgrx shows an enum's value capitalised
-[ "${mode,,}" = worker ] || fail "event_processor.mode is $(q "SHOW event_processor.mode"), not worker"
+[ "${mode,,}" = worker ] || fail "event_processor.mode is $mode, not worker"
 [ "$(q 'SHOW event_processor.worker_database')" = indexer ] || fail "worker_database is $(q "SHOW event_processor.worker_database"), not indexer"
 worker_running() { [ "$(q 'SELECT worker_pid IS NOT NULL FROM event_processor.status()')" = t ]; }
 wait_for "the worker to start" worker_running
@@ -123,9 +124,13 @@ wait_for "the worker to apply block $last_block" applied_up_to "$last_block"
 
 log "every state table against the spec's final state (tests/fixtures/worked_example/expected.tsv)"
 dump_sql="$(cargo run -q -p event_processor_synth --bin state-dump-sql)"
-diff <("${PSQL[@]}" -At -c "$dump_sql" | LC_ALL=C sort) \
-     <(awk -F'\t' '$1 == "final" { print $2 }' "$WORKED_EXAMPLE/expected.tsv" | LC_ALL=C sort) \
-  || fail "the state differs from the expected final state (< database, > expected)"
+# assert_final_state WHEN: every state row equals the spec's final state, row by row.
+assert_final_state() {
+  diff <("${PSQL[@]}" -At -c "$dump_sql" | LC_ALL=C sort) \
+       <(awk -F'\t' '$1 == "final" { print $2 }' "$WORKED_EXAMPLE/expected.tsv" | LC_ALL=C sort) \
+    || fail "$1 the state differs from the expected final state (< database, > expected)"
+}
+assert_final_state "after the worker applied the chain,"
 rows="$(q "SELECT count(*) FROM ($dump_sql) d")"
 echo "    $rows rows equal the expected final state" >&2
 
@@ -175,13 +180,11 @@ for name in $columns; do
   got="$(sample "$WORK/sql-exporter.metrics" "sql_event_processor_$name")"
   want="${values[$i]}"; i=$((i + 1))
   [ "$name" = seconds_since_worker_wakeup ] && continue  # a clock: checked for presence only
-  awk -v a="$got" -v b="$want" 'BEGIN { exit !(a + 0 == b + 0) }' \
-    || fail "sql_event_processor_$name is $got, the metrics view says $want"
+  same_number "$got" "$want" || fail "sql_event_processor_$name is $got, the metrics view says $want"
 done
 for name in "${!exact[@]}"; do
   got="$(sample "$WORK/sql-exporter.metrics" "sql_event_processor_$name")"
-  awk -v a="$got" -v b="${exact[$name]}" 'BEGIN { exit !(a + 0 == b + 0) }' \
-    || fail "sql_event_processor_$name is $got, expected ${exact[$name]}"
+  same_number "$got" "${exact[$name]}" || fail "sql_event_processor_$name is $got, expected ${exact[$name]}"
 done
 echo "    $(wc -w <<<"$columns") metrics equal the metrics view" >&2
 
@@ -213,13 +216,12 @@ for name in $columns; do
   [ "$name" = seconds_since_worker_wakeup ] && continue
   got="$(awk -v n="event_processor_$name" '$1 ~ "^"n"{" { print $NF }' "$WORK/prometheus.series")"
   want="$(sample "$WORK/sql-exporter.metrics" "sql_event_processor_$name")"
-  awk -v a="$got" -v b="$want" 'BEGIN { exit !(a + 0 == b + 0) }' \
-    || fail "Prometheus has event_processor_$name = $got, the exporter $want"
+  same_number "$got" "$want" || fail "Prometheus has event_processor_$name = $got, the exporter $want"
 done
 grep -q 'col=\|sql_job=' "$WORK/prometheus.series" && fail "the exporter's labels were not dropped"
 
 log "the scrape: prometheus-sql-exporter's /metrics (event_processor)"
-grep '^# HELP sql_event_processor_\|^sql_event_processor_' "$WORK/sql-exporter.metrics" | grep -v '^# HELP' | sed 's/^/    /'
+grep '^sql_event_processor_' "$WORK/sql-exporter.metrics" | sed 's/^/    /'
 log "the same series in Prometheus after deploy/metrics/prometheus.yml's renaming"
 LC_ALL=C sort "$WORK/prometheus.series" | sed 's/^/    /'
 log "prometheus-postgres-exporter: $(grep -c '^pg_' "$WORK/postgres-exporter.metrics") pg_* samples, $(grep -x 'pg_up 1' "$WORK/postgres-exporter.metrics")"
@@ -233,24 +235,21 @@ EXPORTER_PIDS=()
 # run again, the variables must be read again, and the last block made MINED again must be
 # applied by the indexer's own transaction (inline), back to the spec's final state.
 log "restart on the same PGDATA, as an upgrade of the container does (docs/deploy.md)"
-q "ALTER SYSTEM SET event_processor.worker_enabled = off" >/dev/null
-q "SELECT pg_reload_conf()" >/dev/null
+alter_system() { q "ALTER SYSTEM $1" >/dev/null && q "SELECT pg_reload_conf()" >/dev/null; }
+alter_system "SET event_processor.worker_enabled = off"
 stop_server
 start_server second-start.log POSTGRES_DB=indexer EVENT_PROCESSOR_MODE=inline
 grep -q 'initdb\|event_processor: CREATE' "$SERVER_LOG" && fail "the init scripts ran again on an existing PGDATA"
 mode="$(q 'SHOW event_processor.mode')"
 [ "${mode,,}" = inline ] || fail "event_processor.mode is $mode after a restart with EVENT_PROCESSOR_MODE=inline"
 "${PSQL[@]}" -c 'ALTER EXTENSION event_processor UPDATE' 2>&1 | sed 's/^/    /' >&2
-q "ALTER SYSTEM RESET event_processor.worker_enabled" >/dev/null
-q "SELECT pg_reload_conf()" >/dev/null
+alter_system "RESET event_processor.worker_enabled"
 [ "$(q 'SHOW event_processor.worker_enabled')" = on ] || fail "the worker was not resumed"
 wait_for "the worker to start again" worker_running
 q "UPDATE starknet_blocks SET status = 'MINED' WHERE block_number = $last_block" >/dev/null
 [ "$(q "SELECT newest_applied_block FROM event_processor.status()")" = "$last_block" ] \
   || fail "block $last_block made MINED again was not applied inline"
-diff <("${PSQL[@]}" -At -c "$dump_sql" | LC_ALL=C sort) \
-     <(awk -F'\t' '$1 == "final" { print $2 }' "$WORKED_EXAMPLE/expected.tsv" | LC_ALL=C sort) \
-  || fail "after the restart the state differs from the expected final state (< database, > expected)"
+assert_final_state "after the restart,"
 echo "    block $last_block applied inline after the restart; the state equals the expected final state" >&2
 stop_server
 log "test-image: passed ($IMAGE_TAG)"

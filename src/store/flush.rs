@@ -69,6 +69,13 @@ impl SpiStore<'_, '_> {
         self.write_claims(&claims)
     }
 
+    /// Executes a writing `plan` with `arrays` as its parameters, freed once it has run.
+    fn execute_arrays(&mut self, plan: impl Into<PlanKey>, arrays: TextArrays) -> StoreResult<()> {
+        arrays
+            .with_params(|args| self.execute(plan, args))
+            .map(drop)
+    }
+
     fn write_rows<R: Row>(&mut self, writes: Writes<R>) -> StoreResult<()> {
         self.table_op(TableOp::Insert, &writes.inserts)?;
         self.table_op(TableOp::Update, &writes.updates)
@@ -78,9 +85,7 @@ impl SpiStore<'_, '_> {
         if rows.is_empty() {
             return Ok(());
         }
-        row_arrays(rows)
-            .with_params(|args| self.execute(PlanKey::Table(R::TABLE, op), args))
-            .map(drop)
+        self.execute_arrays(PlanKey::Table(R::TABLE, op), row_arrays(rows))
     }
 
     /// A history table's rows. Those written unread (`unread`) are new, the common case, or
@@ -143,11 +148,7 @@ impl SpiStore<'_, '_> {
         if existing.is_empty() {
             return Ok(());
         }
-        stored
-            .with_params(|args| {
-                self.execute(PlanKey::Table(table, TableOp::JournalFromTable), args)
-            })
-            .map(drop)
+        self.execute_arrays(PlanKey::Table(table, TableOp::JournalFromTable), stored)
     }
 
     fn write_journal(&mut self, journal: GroupedJournal) -> StoreResult<()> {
@@ -164,9 +165,7 @@ impl SpiStore<'_, '_> {
                 }
             }
         }
-        arrays
-            .with_params(|args| self.execute(Plan::JournalImages, args))
-            .map(drop)
+        self.execute_arrays(Plan::JournalImages, arrays)
     }
 
     /// The 1-based positions of `entries` whose rows exist in `table`.
@@ -194,8 +193,6 @@ impl SpiStore<'_, '_> {
             arrays.push_text(3, &claim.event_name);
             arrays.push_text(4, &claim.content);
         }
-        arrays
-            .with_params(|args| self.execute(Plan::ClaimEvents, args))
-            .map(drop)
+        self.execute_arrays(Plan::ClaimEvents, arrays)
     }
 }

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # First start only (the base entrypoint runs /docker-entrypoint-initdb.d on an empty PGDATA):
-# the worker's database (EVENT_PROCESSOR_DB, default POSTGRES_DB) if it does not exist yet,
+# the worker's database (EVENT_PROCESSOR_DB, resolved by event-processor-entrypoint.sh) if it
+# does not exist yet,
 # CREATE EXTENSION event_processor in it, and the indexer's tables when
 # EVENT_PROCESSOR_INDEXER_TABLES=create (with the from_address column; docs/installation.md),
 # and, when EVENT_PROCESSOR_EXPORTER_PASSWORD is set, the login role event_processor_exporter
 # for the Prometheus exporters (event_processor_reader: the metrics view; pg_monitor: the
 # server's statistics).
 set -Eeuo pipefail
-database="${EVENT_PROCESSOR_DB:-${POSTGRES_DB:-${POSTGRES_USER:-postgres}}}"
+database="${EVENT_PROCESSOR_DB:?EVENT_PROCESSOR_DB is set by event-processor-entrypoint.sh, the image entrypoint}"
 run_sql() {
   psql -v ON_ERROR_STOP=1 --no-psqlrc -q --username "${POSTGRES_USER:-postgres}" "$@"
 }
