@@ -340,7 +340,7 @@ pub fn insert_synth_block_tx(db: &mut Client, block: &crate::synth::SynthBlock) 
     for e in &block.events {
         tx.execute(
             "INSERT INTO events VALUES ($1, $2::text::numeric, $3, $4, $5, $6::text[], $7::text[], $8, $9)",
-            &[&e.event_nonce, &e.block_number.to_string(), &e.block_hash, &e.vault_address, &e.event_name, &e.keys, &e.data, &e.transaction_hash, &e.from_address],
+            &[&e.event_nonce, &e.block_number.to_string(), &&*e.block_hash, &&*e.vault_address, &e.event_name, &e.keys, &e.data, &e.transaction_hash, &e.from_address],
         )
         .unwrap();
     }

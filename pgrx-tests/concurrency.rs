@@ -24,8 +24,8 @@ fn insert_rows(tx: &mut impl GenericClient, blocks: &[SynthBlock]) {
                 &[
                     &e.event_nonce,
                     &e.block_number.to_string(),
-                    &e.block_hash,
-                    &e.vault_address,
+                    &&*e.block_hash,
+                    &&*e.vault_address,
                     &e.event_name,
                     &e.keys,
                     &e.data,

@@ -130,8 +130,8 @@ pub fn insert_synth_event(e: &crate::protocol::EventRow) {
         &[
             e.event_nonce.into(),
             (e.block_number as i64).into(),
-            e.block_hash.as_str().into(),
-            e.vault_address.as_str().into(),
+            (&*e.block_hash).into(),
+            (&*e.vault_address).into(),
             e.event_name.as_str().into(),
             e.keys.clone().into(),
             e.data.clone().into(),

@@ -47,8 +47,8 @@ fn check(base: &mut MemoryStore, row: &EventRow) -> Result<bool, String> {
             Ok(Err(e)) => {
                 let context = e.context.as_ref();
                 let message = e.to_string();
-                let names_event = context.block_hash == row.block_hash
-                    && context.vault == row.vault_address
+                let names_event = *context.block_hash == *row.block_hash
+                    && *context.vault == *row.vault_address
                     && context.event_nonce == row.event_nonce
                     && message.contains(&format!("event nonce {}", row.event_nonce));
                 if !names_event {

@@ -46,7 +46,7 @@ impl Scenario {
                 self.nonce += 1;
                 EventRow {
                     block_number: self.block,
-                    block_hash: format!("{:#x}", 0xb00 + self.block),
+                    block_hash: format!("{:#x}", 0xb00 + self.block).into(),
                     block_timestamp: Some(1000 + self.block),
                     vault_address: V.into(),
                     event_nonce: self.nonce,
@@ -90,7 +90,7 @@ impl Scenario {
     }
 
     fn lp(&self, lp: &str) -> (BigUint, BigUint, BigUint) {
-        let row = &self.store.liquidity_providers[&(V.to_string(), lp.to_string())];
+        let row = &self.store.liquidity_providers[&(V.into(), lp.into())];
         (
             row.unlocked_balance.clone(),
             row.locked_balance.clone(),
@@ -99,7 +99,7 @@ impl Scenario {
     }
 
     fn buyer(&self, buyer: &str, round: &str) -> (BigUint, BigUint, bool, bool) {
-        let b = &self.store.buyers[&(round.to_string(), buyer.to_string())];
+        let b = &self.store.buyers[&(round.into(), buyer.into())];
         (
             b.mintable_options.clone(),
             b.refundable_amount.clone(),
@@ -113,7 +113,7 @@ impl Scenario {
         let lp_now = self
             .store
             .liquidity_providers
-            .get(&(V.to_string(), lp.to_string()))
+            .get(&(V.into(), lp.into()))
             .map(|r| r.unlocked_balance.clone())
             .unwrap_or_default()
             + n(amount);
@@ -228,7 +228,7 @@ fn contract_deployed_creates_the_vault_with_signed_strike_level() {
         ),
         (1, Some(R1), 1000)
     );
-    assert_eq!(s.store.vault_history[&(V.to_string(), 10)].unlocked, n(0));
+    assert_eq!(s.store.vault_history[&(V.into(), 10)].unlocked, n(0));
 }
 
 #[test]
@@ -303,7 +303,7 @@ fn deposit_creates_the_lp_with_zeros_and_withdrawal_of_a_non_lp_only_updates_the
     assert!(!s
         .store
         .liquidity_providers
-        .contains_key(&(V.to_string(), "0xbb".to_string())));
+        .contains_key(&(V.into(), "0xbb".into())));
     s.ok(vec![(
         Encoded::new(K::Withdrawal)
             .key("0xa1")
@@ -459,10 +459,7 @@ fn settlement_stashes_queued_liquidity_including_a_full_queue() {
         queue("0xb2", 0, 0, 0, 160),
         queue("0xa1", 10_000, 160, 320, 320),
     ]);
-    assert_eq!(
-        s.store.queued[&(R1.to_string(), "0xa1".to_string())].bps,
-        10_000
-    );
+    assert_eq!(s.store.queued[&(R1.into(), "0xa1".into())].bps, 10_000);
     assert_eq!(s.store.rounds[R1].queued_liquidity, n(320));
     s.ok(vec![settled(120, 20)]);
     // rem = 520 − 20 − 200 = 300; A: ⌊300·320/520⌋ = 184 stashed, nothing unlocked from it.
@@ -492,7 +489,7 @@ fn legacy_withdrawal_queued_and_the_events_round_id() {
         .u256(&n(80));
     s.ok(vec![(legacy, None)]);
     assert_eq!(
-        s.store.queued[&(R1.to_string(), "0xa1".to_string())].queued_liquidity,
+        s.store.queued[&(R1.into(), "0xa1".into())].queued_liquidity,
         n(80)
     );
     // A round id the vault does not have: R6.
@@ -541,7 +538,7 @@ fn bids_duplicates_updates_and_buyer_flags() {
             .int(3),
         Some(R1),
     )]);
-    let stored = &s.store.bids[&(R1.to_string(), "0xb1".to_string())];
+    let stored = &s.store.bids[&(R1.into(), "0xb1".into())];
     assert_eq!((stored.price.clone(), stored.tree_nonce), (n(7), 2));
     let missing = Encoded::new(K::BidUpdated)
         .key("0xc3")

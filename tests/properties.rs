@@ -11,7 +11,7 @@ fn check_block(store: &MemoryStore, sim: &Simulator, context: &str) {
     for v in &sim.vaults {
         let vault = store
             .vaults
-            .get(&v.address)
+            .get(v.address.as_str())
             .unwrap_or_else(|| panic!("{context}: vault {} missing", v.address));
         let got = (
             &vault.unlocked_balance,
@@ -34,7 +34,7 @@ fn check_block(store: &MemoryStore, sim: &Simulator, context: &str) {
             "{context}: vault total moves only by deposits, withdrawals, stashes, premiums, payouts"
         );
         for (lp, bal) in &v.lps {
-            let row = &store.liquidity_providers[&(v.address.clone(), lp.clone())];
+            let row = &store.liquidity_providers[&(v.address.as_str().into(), lp.as_str().into())];
             let got = (
                 &row.unlocked_balance,
                 &row.locked_balance,
@@ -63,7 +63,7 @@ fn check_block(store: &MemoryStore, sim: &Simulator, context: &str) {
             current.state
         );
         for r in &v.rounds {
-            let round = &store.rounds[&r.address];
+            let round = &store.rounds[r.address.as_str()];
             assert_eq!(round.state, r.state, "{context}: round {}", r.address);
             if !matches!(r.state, RoundState::Running | RoundState::Settled) {
                 continue;
@@ -73,14 +73,14 @@ fn check_block(store: &MemoryStore, sim: &Simulator, context: &str) {
             let buyers: Vec<_> = store
                 .buyers
                 .values()
-                .filter(|b| b.round_address == r.address)
+                .filter(|b| *b.round_address == *r.address)
                 .collect();
             let mintable: BigUint = buyers.iter().map(|b| &b.mintable_options).sum();
             let refundable: BigUint = buyers.iter().map(|b| &b.refundable_amount).sum();
             let paid: BigUint = store
                 .bids
                 .values()
-                .filter(|b| b.round_address == r.address)
+                .filter(|b| *b.round_address == *r.address)
                 .map(|b| &b.amount * &b.price)
                 .sum();
             assert_eq!(
@@ -94,7 +94,7 @@ fn check_block(store: &MemoryStore, sim: &Simulator, context: &str) {
                 "{context}: Σ refundable"
             );
             for b in &buyers {
-                let (won, refund) = r.won.get(&b.address).cloned().unwrap_or_default();
+                let (won, refund) = r.won.get(&*b.address).cloned().unwrap_or_default();
                 assert_eq!(
                     (&b.mintable_options, &b.refundable_amount),
                     (&won, &refund),
@@ -102,8 +102,8 @@ fn check_block(store: &MemoryStore, sim: &Simulator, context: &str) {
                     b.address
                 );
                 let flags = (
-                    r.minted.contains(&b.address),
-                    r.refunded.contains(&b.address),
+                    r.minted.contains(&*b.address),
+                    r.refunded.contains(&*b.address),
                 );
                 assert_eq!(
                     (b.has_minted, b.has_refunded),

@@ -18,9 +18,9 @@ fn rows_of_block(block: u64, with_from_address: bool) -> Vec<EventRow> {
         .filter(|e| e.block == block)
         .map(|e| EventRow {
             block_number: e.block,
-            block_hash: e.block_hash.to_string(),
+            block_hash: e.block_hash.into(),
             block_timestamp: timestamp,
-            vault_address: e.vault.to_string(),
+            vault_address: e.vault.into(),
             event_nonce: e.nonce,
             event_name: e.name.to_string(),
             keys: e.keys.iter().map(|s| s.to_string()).collect(),

@@ -71,9 +71,9 @@ fn read_event(c: &mut Columns) -> StoreResult<RawEventRow> {
         bad_column,
         row: EventRow {
             block_number,
-            block_hash,
+            block_hash: block_hash.into(),
             block_timestamp,
-            vault_address,
+            vault_address: vault_address.into(),
             event_nonce,
             event_name,
             keys,
@@ -115,8 +115,8 @@ fn checked_rows(raw: Vec<RawEventRow>) -> Result<Vec<EventRow>, ProcessorError> 
         .map(|r| match (r.bad_column, r.null_at) {
             (Some((column, value)), _) => Err(ProcessorError::BadEventColumn {
                 number: r.row.block_number,
-                hash: r.row.block_hash,
-                vault: r.row.vault_address,
+                hash: r.row.block_hash.to_string(),
+                vault: r.row.vault_address.to_string(),
                 column,
                 value,
             }),
@@ -196,7 +196,9 @@ impl<'a, 'conn> Processor<'a, 'conn> {
         if self.store.has_changes() {
             let mut changes = self.store.take_changes();
             // No reorg reaches a final block: its before-images would only be pruned.
-            changes.journal.retain(|e| !final_blocks.contains(&e.block));
+            changes
+                .journal
+                .retain(|e| !final_blocks.contains(&*e.block));
             self.db().write_changes(changes)?;
         } else {
             // Rows read but not written: drop them, the next batch re-reads.

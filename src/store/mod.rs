@@ -9,7 +9,7 @@ pub mod rows;
 
 use crate::protocol::rows::ReadRow;
 use crate::protocol::state::{
-    Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity, Vault,
+    Bid, Hex, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity, Vault,
 };
 use crate::protocol::{EventKey, Source, StoreError, StoreResult};
 use pgrx::datum::DatumWithOid;
@@ -133,58 +133,58 @@ pub fn texts(values: Vec<Arg>) -> Vec<DatumWithOid<'static>> {
 }
 
 impl Source for SpiStore<'_, '_> {
-    fn vault(&mut self, address: &str) -> StoreResult<Option<Vault>> {
+    fn vault(&mut self, address: &Hex) -> StoreResult<Option<Vault>> {
         self.state_row(Plan::VaultSelect, texts(vec![t(address)]))
     }
     fn liquidity_provider(
         &mut self,
-        address: &str,
-        vault: &str,
+        address: &Hex,
+        vault: &Hex,
     ) -> StoreResult<Option<LiquidityProvider>> {
         self.state_row(Plan::LpSelect, texts(vec![t(address), t(vault)]))
     }
-    fn liquidity_providers(&mut self, vault: &str) -> StoreResult<Vec<LiquidityProvider>> {
+    fn liquidity_providers(&mut self, vault: &Hex) -> StoreResult<Vec<LiquidityProvider>> {
         self.state_rows(Plan::LpsOfVault, texts(vec![t(vault)]))
     }
-    fn round(&mut self, address: &str) -> StoreResult<Option<OptionRound>> {
+    fn round(&mut self, address: &Hex) -> StoreResult<Option<OptionRound>> {
         self.state_row(Plan::RoundSelect, texts(vec![t(address)]))
     }
-    fn round_by_id(&mut self, vault: &str, round_id: u64) -> StoreResult<Option<OptionRound>> {
+    fn round_by_id(&mut self, vault: &Hex, round_id: u64) -> StoreResult<Option<OptionRound>> {
         self.state_row(Plan::RoundById, texts(vec![t(vault), t(round_id)]))
     }
-    fn rounds_of_vault(&mut self, vault: &str) -> StoreResult<Vec<OptionRound>> {
+    fn rounds_of_vault(&mut self, vault: &Hex) -> StoreResult<Vec<OptionRound>> {
         self.state_rows(Plan::RoundsOfVault, texts(vec![t(vault)]))
     }
-    fn queued_liquidity(&mut self, lp: &str, round: &str) -> StoreResult<Option<QueuedLiquidity>> {
+    fn queued_liquidity(&mut self, lp: &Hex, round: &Hex) -> StoreResult<Option<QueuedLiquidity>> {
         self.state_row(Plan::QueuedSelect, texts(vec![t(lp), t(round)]))
     }
-    fn queued_liquidity_of_round(&mut self, round: &str) -> StoreResult<Vec<QueuedLiquidity>> {
+    fn queued_liquidity_of_round(&mut self, round: &Hex) -> StoreResult<Vec<QueuedLiquidity>> {
         self.state_rows(Plan::QueuedOfRound, texts(vec![t(round)]))
     }
-    fn option_buyer(&mut self, address: &str, round: &str) -> StoreResult<Option<OptionBuyer>> {
+    fn option_buyer(&mut self, address: &Hex, round: &Hex) -> StoreResult<Option<OptionBuyer>> {
         self.state_row(Plan::BuyerSelect, texts(vec![t(address), t(round)]))
     }
-    fn option_buyers_of_round(&mut self, round: &str) -> StoreResult<Vec<OptionBuyer>> {
+    fn option_buyers_of_round(&mut self, round: &Hex) -> StoreResult<Vec<OptionBuyer>> {
         self.state_rows(Plan::BuyersOfRound, texts(vec![t(round)]))
     }
-    fn bid(&mut self, round: &str, bid_id: &str) -> StoreResult<Option<Bid>> {
+    fn bid(&mut self, round: &Hex, bid_id: &Hex) -> StoreResult<Option<Bid>> {
         self.state_row(Plan::BidSelect, texts(vec![t(round), t(bid_id)]))
     }
-    fn bids_of_round(&mut self, round: &str) -> StoreResult<Vec<Bid>> {
+    fn bids_of_round(&mut self, round: &Hex) -> StoreResult<Vec<Bid>> {
         self.state_rows(Plan::BidsOfRound, texts(vec![t(round)]))
     }
-    fn lp_round_deposits(&mut self, round: &str) -> StoreResult<Vec<LpRoundDeposit>> {
+    fn lp_round_deposits(&mut self, round: &Hex) -> StoreResult<Vec<LpRoundDeposit>> {
         self.state_rows(Plan::DepositsOfRound, texts(vec![t(round)]))
     }
     fn applied_events_of_block(
         &mut self,
-        block_hash: &str,
+        block_hash: &Hex,
     ) -> StoreResult<Vec<(EventKey, String)>> {
         self.rows(Plan::LedgerOfBlock, vec![t(block_hash)], |c| {
             Ok((
                 EventKey {
-                    block_hash: c.text()?,
-                    vault_address: c.text()?,
+                    block_hash: c.text()?.into(),
+                    vault_address: c.text()?.into(),
                     event_nonce: c.i64()?,
                 },
                 c.text()?,

@@ -344,7 +344,7 @@ impl Simulator {
         let parent = std::mem::replace(&mut self.parent, hash.clone());
         let mut events = std::mem::take(&mut self.rows);
         for e in &mut events {
-            e.block_hash = hash.clone();
+            e.block_hash = hash.as_str().into();
         }
         SynthBlock {
             number: self.block,
@@ -369,9 +369,9 @@ impl Simulator {
         };
         self.rows.push(EventRow {
             block_number: self.block,
-            block_hash: String::new(),
+            block_hash: "".into(),
             block_timestamp: Some(self.timestamp),
-            vault_address: vault.address.clone(),
+            vault_address: vault.address.as_str().into(),
             event_nonce: vault.nonce,
             event_name: e.name.to_string(),
             keys: e.keys,

@@ -3,7 +3,7 @@
 //! `vault_events`, `round_events` and `settlement`, one function per event.
 
 use super::error::{EventContext, EventError, Warning};
-use super::state::{Balances, LiquidityProvider, OptionRound, RoundState, Vault};
+use super::state::{Balances, Hex, LiquidityProvider, OptionRound, RoundState, Vault};
 use super::store::{LpSnapshot, Store, StoreResult, VaultSnapshot};
 use crate::codec::{canonical_hex, parse_felt, EventKind, Felt};
 use crate::events::{self, Event};
@@ -20,10 +20,10 @@ pub struct Settings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRow {
     pub block_number: u64,
-    pub block_hash: String,
+    pub block_hash: Hex,
     /// `starknet_blocks.timestamp` of the block, if the block row exists.
     pub block_timestamp: Option<u64>,
-    pub vault_address: String,
+    pub vault_address: Hex,
     pub event_nonce: i64,
     pub event_name: String,
     pub keys: Vec<String>,
@@ -37,8 +37,8 @@ impl EventRow {
     pub fn context(&self) -> EventContext {
         EventContext {
             block_number: self.block_number,
-            block_hash: self.block_hash.clone(),
-            vault: self.vault_address.clone(),
+            block_hash: self.block_hash.to_string(),
+            vault: self.vault_address.to_string(),
             event_nonce: self.event_nonce,
             event_name: self.event_name.clone(),
         }
@@ -52,9 +52,9 @@ pub struct Applier<'s, S: Store> {
     pub(super) ctx: EventContext,
     /// The vault the event affects: the row's vault_address, canonical (or the owning vault
     /// of a round event filed under its round, §1.7 item 4).
-    pub(super) vault: String,
-    vault_snapshots: BTreeMap<(String, u64), Balances>,
-    lp_snapshots: BTreeMap<(String, String, u64), Balances>,
+    pub(super) vault: Hex,
+    vault_snapshots: BTreeMap<(Hex, u64), Balances>,
+    lp_snapshots: BTreeMap<(Hex, Hex, u64), Balances>,
     pub warnings: Vec<Warning>,
 }
 
@@ -81,7 +81,7 @@ impl<'s, S: Store> Applier<'s, S> {
                 event_nonce: 0,
                 event_name: String::new(),
             },
-            vault: String::new(),
+            vault: Hex::from(""),
             vault_snapshots: BTreeMap::new(),
             lp_snapshots: BTreeMap::new(),
             warnings: Vec::new(),
@@ -97,7 +97,7 @@ impl<'s, S: Store> Applier<'s, S> {
     pub fn apply(&mut self, row: &EventRow) -> Result<(), EventError> {
         self.ctx = row.context();
         self.vault = canonical(&row.vault_address, "vault_address")?;
-        self.ctx.vault = self.vault.clone();
+        self.ctx.vault = self.vault.to_string();
         let decoded = events::decode(&row.event_name, &row.keys, &row.data)?;
         let kind = EventKind::from_name(&row.event_name);
         let round = match kind.filter(|k| k.is_round_event()) {
@@ -105,9 +105,9 @@ impl<'s, S: Store> Applier<'s, S> {
                 let account = account_of(&decoded.event);
                 let explicit = match &row.from_address {
                     Some(from) => Some(canonical(from, "from_address")?),
-                    None => decoded.appended_round_address.as_ref().map(canonical_hex),
+                    None => decoded.appended_round_address.as_ref().map(hex),
                 };
-                match self.resolve_round(kind, explicit, account.as_deref())? {
+                match self.resolve_round(kind, explicit, account.as_ref())? {
                     RoundLookup::Found(round) => Some(round),
                     RoundLookup::Missing(what) => return self.missing(what),
                     RoundLookup::Unresolved(why) => {
@@ -163,8 +163,8 @@ impl<'s, S: Store> Applier<'s, S> {
     fn resolve_round(
         &mut self,
         kind: EventKind,
-        explicit: Option<String>,
-        account: Option<&str>,
+        explicit: Option<Hex>,
+        account: Option<&Hex>,
     ) -> Result<RoundLookup, EventError> {
         let candidate = match &explicit {
             Some(address) => self.store.round(address)?,
@@ -204,7 +204,7 @@ impl<'s, S: Store> Applier<'s, S> {
     fn fallback_round(
         &mut self,
         kind: EventKind,
-        account: Option<&str>,
+        account: Option<&Hex>,
     ) -> StoreResult<Result<Option<OptionRound>, RoundLookup>> {
         let (allowed, flag): (&[RoundState], BuyerFlag) = match kind {
             EventKind::OptionsMinted => (
@@ -361,20 +361,20 @@ impl BuyerFlag {
     }
 }
 
-pub(super) fn canonical(text: &str, field: &str) -> Result<String, EventError> {
+pub(super) fn canonical(text: &str, field: &str) -> Result<Hex, EventError> {
     parse_felt(text)
-        .map(|f| canonical_hex(&f))
+        .map(|f| hex(&f))
         .map_err(|e| EventError::BadRow {
             field: field.to_string(),
             reason: e.to_string(),
         })
 }
 
-pub(super) fn hex(felt: &Felt) -> String {
-    canonical_hex(felt)
+pub(super) fn hex(felt: &Felt) -> Hex {
+    canonical_hex(felt).into()
 }
 
-fn account_of(event: &Event) -> Option<String> {
+fn account_of(event: &Event) -> Option<Hex> {
     match event {
         Event::OptionsMinted(e) => Some(hex(&e.account)),
         Event::UnusedBidsRefunded(e) => Some(hex(&e.account)),

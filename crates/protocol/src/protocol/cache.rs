@@ -7,7 +7,7 @@
 use super::changes::{ChangeSet, Claim, JournalEntry, Keyed, RowKey, Writes};
 use super::memory::MemoryStore;
 use super::state::{
-    Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity, Vault,
+    Bid, Hex, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity, Vault,
 };
 use super::store::{EventKey, LpSnapshot, Source, Store, StoreResult, VaultSnapshot};
 use super::tables::Table;
@@ -29,9 +29,9 @@ struct Batch {
     /// the batch did to it: one entry, one key, per row.
     rows: FxHashMap<RowKey, RowState>,
     /// Collections loaded whole: (table, vault or round address).
-    scopes: FxHashMap<Table, HashSet<String>>,
+    scopes: FxHashMap<Table, HashSet<Hex>>,
     /// Blocks whose ledger rows are loaded.
-    ledgers: HashSet<String>,
+    ledgers: HashSet<Hex>,
     claims: Vec<Claim>,
 }
 
@@ -45,7 +45,7 @@ struct RowState {
 }
 
 impl Batch {
-    fn scope_loaded(&self, table: Table, scope: &str) -> bool {
+    fn scope_loaded(&self, table: Table, scope: &Hex) -> bool {
         self.scopes
             .get(&table)
             .is_some_and(|scopes| scopes.contains(scope))
@@ -74,7 +74,7 @@ impl<S: Source> CachedStore<S> {
         &mut self.source
     }
 
-    fn is_known(&self, key: &RowKey, scope: Option<(Table, &str)>) -> bool {
+    fn is_known(&self, key: &RowKey, scope: Option<(Table, &Hex)>) -> bool {
         self.batch.rows.contains_key(key)
             || scope.is_some_and(|(t, s)| self.batch.scope_loaded(t, s))
     }
@@ -94,7 +94,7 @@ impl<S: Source> CachedStore<S> {
     fn load_one<R>(
         &mut self,
         key: RowKey,
-        scope: Option<(Table, &str)>,
+        scope: Option<(Table, &Hex)>,
         fetch: impl FnOnce(&mut S) -> StoreResult<Option<R>>,
         put: impl FnOnce(&mut MemoryStore, R),
     ) -> StoreResult<()> {
@@ -114,7 +114,7 @@ impl<S: Source> CachedStore<S> {
     fn load_scope<R>(
         &mut self,
         table: Table,
-        scope: &str,
+        scope: &Hex,
         fetch: impl FnOnce(&mut S) -> StoreResult<Vec<R>>,
         key_of: impl Fn(&R) -> RowKey,
         put: impl Fn(&mut MemoryStore, R),
@@ -123,14 +123,14 @@ impl<S: Source> CachedStore<S> {
             return Ok(());
         }
         let scopes = self.batch.scopes.entry(table).or_default();
-        scopes.insert(scope.to_string());
+        scopes.insert(scope.clone());
         for row in fetch(&mut self.source)? {
             self.loaded(key_of(&row), row, &put);
         }
         Ok(())
     }
 
-    fn ensure_vault(&mut self, address: &str) -> StoreResult<()> {
+    fn ensure_vault(&mut self, address: &Hex) -> StoreResult<()> {
         self.load_one(
             RowKey::vault(address),
             None,
@@ -141,7 +141,7 @@ impl<S: Source> CachedStore<S> {
         )
     }
 
-    fn ensure_lp(&mut self, address: &str, vault: &str) -> StoreResult<()> {
+    fn ensure_lp(&mut self, address: &Hex, vault: &Hex) -> StoreResult<()> {
         self.load_one(
             RowKey::lp(vault, address),
             Some((Table::LiquidityProviders, vault)),
@@ -150,7 +150,7 @@ impl<S: Source> CachedStore<S> {
         )
     }
 
-    fn ensure_lps_of_vault(&mut self, vault: &str) -> StoreResult<()> {
+    fn ensure_lps_of_vault(&mut self, vault: &Hex) -> StoreResult<()> {
         self.load_scope(
             Table::LiquidityProviders,
             vault,
@@ -160,7 +160,7 @@ impl<S: Source> CachedStore<S> {
         )
     }
 
-    fn ensure_round(&mut self, address: &str) -> StoreResult<()> {
+    fn ensure_round(&mut self, address: &Hex) -> StoreResult<()> {
         self.load_one(
             RowKey::round(address),
             None,
@@ -169,7 +169,7 @@ impl<S: Source> CachedStore<S> {
         )
     }
 
-    fn ensure_rounds_of_vault(&mut self, vault: &str) -> StoreResult<()> {
+    fn ensure_rounds_of_vault(&mut self, vault: &Hex) -> StoreResult<()> {
         self.load_scope(
             Table::Rounds,
             vault,
@@ -179,7 +179,7 @@ impl<S: Source> CachedStore<S> {
         )
     }
 
-    fn ensure_queued(&mut self, lp: &str, round: &str) -> StoreResult<()> {
+    fn ensure_queued(&mut self, lp: &Hex, round: &Hex) -> StoreResult<()> {
         self.load_one(
             RowKey::queued(round, lp),
             Some((Table::QueuedLiquidity, round)),
@@ -188,7 +188,7 @@ impl<S: Source> CachedStore<S> {
         )
     }
 
-    fn ensure_queued_of_round(&mut self, round: &str) -> StoreResult<()> {
+    fn ensure_queued_of_round(&mut self, round: &Hex) -> StoreResult<()> {
         self.load_scope(
             Table::QueuedLiquidity,
             round,
@@ -198,7 +198,7 @@ impl<S: Source> CachedStore<S> {
         )
     }
 
-    fn ensure_buyer(&mut self, address: &str, round: &str) -> StoreResult<()> {
+    fn ensure_buyer(&mut self, address: &Hex, round: &Hex) -> StoreResult<()> {
         self.load_one(
             RowKey::buyer(round, address),
             Some((Table::OptionBuyers, round)),
@@ -207,7 +207,7 @@ impl<S: Source> CachedStore<S> {
         )
     }
 
-    fn ensure_buyers_of_round(&mut self, round: &str) -> StoreResult<()> {
+    fn ensure_buyers_of_round(&mut self, round: &Hex) -> StoreResult<()> {
         self.load_scope(
             Table::OptionBuyers,
             round,
@@ -217,7 +217,7 @@ impl<S: Source> CachedStore<S> {
         )
     }
 
-    fn ensure_bid(&mut self, round: &str, bid_id: &str) -> StoreResult<()> {
+    fn ensure_bid(&mut self, round: &Hex, bid_id: &Hex) -> StoreResult<()> {
         self.load_one(
             RowKey::bid(round, bid_id),
             Some((Table::Bids, round)),
@@ -226,7 +226,7 @@ impl<S: Source> CachedStore<S> {
         )
     }
 
-    fn ensure_bids_of_round(&mut self, round: &str) -> StoreResult<()> {
+    fn ensure_bids_of_round(&mut self, round: &Hex) -> StoreResult<()> {
         self.load_scope(
             Table::Bids,
             round,
@@ -236,7 +236,7 @@ impl<S: Source> CachedStore<S> {
         )
     }
 
-    fn ensure_deposits_of_round(&mut self, round: &str) -> StoreResult<()> {
+    fn ensure_deposits_of_round(&mut self, round: &Hex) -> StoreResult<()> {
         self.load_scope(
             Table::LpRoundDeposits,
             round,
@@ -249,8 +249,8 @@ impl<S: Source> CachedStore<S> {
         )
     }
 
-    fn ensure_ledger(&mut self, block_hash: &str) -> StoreResult<()> {
-        if self.batch.ledgers.insert(block_hash.to_string()) {
+    fn ensure_ledger(&mut self, block_hash: &Hex) -> StoreResult<()> {
+        if self.batch.ledgers.insert(block_hash.clone()) {
             for (key, content) in self.source.applied_events_of_block(block_hash)? {
                 self.batch.memory.applied_content.insert((
                     key.block_hash.clone(),
@@ -364,29 +364,29 @@ fn put_bid(m: &mut MemoryStore, b: Bid) {
 }
 
 impl<S: Source> Source for CachedStore<S> {
-    fn vault(&mut self, address: &str) -> StoreResult<Option<Vault>> {
+    fn vault(&mut self, address: &Hex) -> StoreResult<Option<Vault>> {
         self.ensure_vault(address)?;
         self.batch.memory.vault(address)
     }
     fn liquidity_provider(
         &mut self,
-        address: &str,
-        vault: &str,
+        address: &Hex,
+        vault: &Hex,
     ) -> StoreResult<Option<LiquidityProvider>> {
         self.ensure_lp(address, vault)?;
         self.batch.memory.liquidity_provider(address, vault)
     }
-    fn liquidity_providers(&mut self, vault: &str) -> StoreResult<Vec<LiquidityProvider>> {
+    fn liquidity_providers(&mut self, vault: &Hex) -> StoreResult<Vec<LiquidityProvider>> {
         self.ensure_lps_of_vault(vault)?;
         self.batch.memory.liquidity_providers(vault)
     }
-    fn round(&mut self, address: &str) -> StoreResult<Option<OptionRound>> {
+    fn round(&mut self, address: &Hex) -> StoreResult<Option<OptionRound>> {
         self.ensure_round(address)?;
         self.batch.memory.round(address)
     }
     /// One round by its id: never the vault's whole history of rounds, which grows with the
     /// chain (a round every few hours, forever).
-    fn round_by_id(&mut self, vault: &str, round_id: u64) -> StoreResult<Option<OptionRound>> {
+    fn round_by_id(&mut self, vault: &Hex, round_id: u64) -> StoreResult<Option<OptionRound>> {
         if let Some(round) = self.batch.memory.round_by_id(vault, round_id)? {
             return Ok(Some(round));
         }
@@ -401,41 +401,41 @@ impl<S: Source> Source for CachedStore<S> {
             None => Ok(None),
         }
     }
-    fn rounds_of_vault(&mut self, vault: &str) -> StoreResult<Vec<OptionRound>> {
+    fn rounds_of_vault(&mut self, vault: &Hex) -> StoreResult<Vec<OptionRound>> {
         self.ensure_rounds_of_vault(vault)?;
         self.batch.memory.rounds_of_vault(vault)
     }
-    fn queued_liquidity(&mut self, lp: &str, round: &str) -> StoreResult<Option<QueuedLiquidity>> {
+    fn queued_liquidity(&mut self, lp: &Hex, round: &Hex) -> StoreResult<Option<QueuedLiquidity>> {
         self.ensure_queued(lp, round)?;
         self.batch.memory.queued_liquidity(lp, round)
     }
-    fn queued_liquidity_of_round(&mut self, round: &str) -> StoreResult<Vec<QueuedLiquidity>> {
+    fn queued_liquidity_of_round(&mut self, round: &Hex) -> StoreResult<Vec<QueuedLiquidity>> {
         self.ensure_queued_of_round(round)?;
         self.batch.memory.queued_liquidity_of_round(round)
     }
-    fn option_buyer(&mut self, address: &str, round: &str) -> StoreResult<Option<OptionBuyer>> {
+    fn option_buyer(&mut self, address: &Hex, round: &Hex) -> StoreResult<Option<OptionBuyer>> {
         self.ensure_buyer(address, round)?;
         self.batch.memory.option_buyer(address, round)
     }
-    fn option_buyers_of_round(&mut self, round: &str) -> StoreResult<Vec<OptionBuyer>> {
+    fn option_buyers_of_round(&mut self, round: &Hex) -> StoreResult<Vec<OptionBuyer>> {
         self.ensure_buyers_of_round(round)?;
         self.batch.memory.option_buyers_of_round(round)
     }
-    fn bid(&mut self, round: &str, bid_id: &str) -> StoreResult<Option<Bid>> {
+    fn bid(&mut self, round: &Hex, bid_id: &Hex) -> StoreResult<Option<Bid>> {
         self.ensure_bid(round, bid_id)?;
         self.batch.memory.bid(round, bid_id)
     }
-    fn bids_of_round(&mut self, round: &str) -> StoreResult<Vec<Bid>> {
+    fn bids_of_round(&mut self, round: &Hex) -> StoreResult<Vec<Bid>> {
         self.ensure_bids_of_round(round)?;
         self.batch.memory.bids_of_round(round)
     }
-    fn lp_round_deposits(&mut self, round: &str) -> StoreResult<Vec<LpRoundDeposit>> {
+    fn lp_round_deposits(&mut self, round: &Hex) -> StoreResult<Vec<LpRoundDeposit>> {
         self.ensure_deposits_of_round(round)?;
         self.batch.memory.lp_round_deposits(round)
     }
     fn applied_events_of_block(
         &mut self,
-        block_hash: &str,
+        block_hash: &Hex,
     ) -> StoreResult<Vec<(EventKey, String)>> {
         self.ensure_ledger(block_hash)?;
         self.batch.memory.applied_events_of_block(block_hash)
@@ -443,7 +443,7 @@ impl<S: Source> Source for CachedStore<S> {
 }
 
 impl<S: Source> Store for CachedStore<S> {
-    fn journal_block(&mut self, block_hash: &str) -> StoreResult<()> {
+    fn journal_block(&mut self, block_hash: &Hex) -> StoreResult<()> {
         self.batch.memory.journal_block(block_hash)
     }
 

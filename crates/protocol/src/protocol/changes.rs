@@ -3,8 +3,8 @@
 //! `MemoryStore`). A leaf: it knows the rows and tables, and no store.
 
 use super::state::{
-    Balances, Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
-    Vault,
+    Balances, Bid, Hex, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound,
+    QueuedLiquidity, Vault,
 };
 use super::store::{EventKey, LpSnapshot, VaultSnapshot};
 use super::tables::Table;
@@ -13,48 +13,48 @@ use super::tables::Table;
 /// keys, so that a scope (a vault's LPs, a round's bids) is a key range.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RowKey {
-    Vault(String),
+    Vault(Hex),
     /// (vault, lp)
-    Lp((String, String)),
+    Lp((Hex, Hex)),
     /// (lp, vault, block)
-    LpHistory((String, String, u64)),
+    LpHistory((Hex, Hex, u64)),
     /// (vault, block)
-    VaultHistory((String, u64)),
-    Round(String),
+    VaultHistory((Hex, u64)),
+    Round(Hex),
     /// (round, lp)
-    Queued((String, String)),
+    Queued((Hex, Hex)),
     /// (round, buyer)
-    Buyer((String, String)),
+    Buyer((Hex, Hex)),
     /// (round, bid id)
-    Bid((String, String)),
+    Bid((Hex, Hex)),
     /// (round, lp)
-    Deposit((String, String)),
+    Deposit((Hex, Hex)),
 }
 
-fn pair(first: &str, second: &str) -> (String, String) {
-    (first.to_string(), second.to_string())
+fn pair(first: &Hex, second: &Hex) -> (Hex, Hex) {
+    (first.clone(), second.clone())
 }
 
 impl RowKey {
-    pub fn vault(address: &str) -> RowKey {
-        RowKey::Vault(address.to_string())
+    pub fn vault(address: &Hex) -> RowKey {
+        RowKey::Vault(address.clone())
     }
-    pub fn lp(vault: &str, lp: &str) -> RowKey {
+    pub fn lp(vault: &Hex, lp: &Hex) -> RowKey {
         RowKey::Lp(pair(vault, lp))
     }
-    pub fn round(address: &str) -> RowKey {
-        RowKey::Round(address.to_string())
+    pub fn round(address: &Hex) -> RowKey {
+        RowKey::Round(address.clone())
     }
-    pub fn queued(round: &str, lp: &str) -> RowKey {
+    pub fn queued(round: &Hex, lp: &Hex) -> RowKey {
         RowKey::Queued(pair(round, lp))
     }
-    pub fn buyer(round: &str, buyer: &str) -> RowKey {
+    pub fn buyer(round: &Hex, buyer: &Hex) -> RowKey {
         RowKey::Buyer(pair(round, buyer))
     }
-    pub fn bid(round: &str, bid_id: &str) -> RowKey {
+    pub fn bid(round: &Hex, bid_id: &Hex) -> RowKey {
         RowKey::Bid(pair(round, bid_id))
     }
-    pub fn deposit(round: &str, lp: &str) -> RowKey {
+    pub fn deposit(round: &Hex, lp: &Hex) -> RowKey {
         RowKey::Deposit(pair(round, lp))
     }
 
@@ -81,15 +81,15 @@ impl RowKey {
 /// from without copying its strings.
 #[derive(Debug, Clone, Copy)]
 pub enum KeyRef<'a> {
-    Vault(&'a str),
-    Lp(&'a (String, String)),
-    LpHistory(&'a (String, String, u64)),
-    VaultHistory(&'a (String, u64)),
-    Round(&'a str),
-    Queued(&'a (String, String)),
-    Buyer(&'a (String, String)),
-    Bid(&'a (String, String)),
-    Deposit(&'a (String, String)),
+    Vault(&'a Hex),
+    Lp(&'a (Hex, Hex)),
+    LpHistory(&'a (Hex, Hex, u64)),
+    VaultHistory(&'a (Hex, u64)),
+    Round(&'a Hex),
+    Queued(&'a (Hex, Hex)),
+    Buyer(&'a (Hex, Hex)),
+    Bid(&'a (Hex, Hex)),
+    Deposit(&'a (Hex, Hex)),
 }
 
 impl KeyRef<'_> {
@@ -162,26 +162,26 @@ impl Keyed for VaultSnapshot {
 /// A row's image before its block first changed it (`None`: the row did not exist).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Image {
-    Vault(String, Option<Vault>),
-    Lp((String, String), Option<LiquidityProvider>),
-    LpHistory((String, String, u64), Option<Balances>),
-    VaultHistory((String, u64), Option<Balances>),
-    Round(String, Option<OptionRound>),
-    Queued((String, String), Option<QueuedLiquidity>),
-    Buyer((String, String), Option<OptionBuyer>),
-    Bid((String, String), Option<Bid>),
-    Deposit((String, String), Option<LpRoundDeposit>),
+    Vault(Hex, Option<Vault>),
+    Lp((Hex, Hex), Option<LiquidityProvider>),
+    LpHistory((Hex, Hex, u64), Option<Balances>),
+    VaultHistory((Hex, u64), Option<Balances>),
+    Round(Hex, Option<OptionRound>),
+    Queued((Hex, Hex), Option<QueuedLiquidity>),
+    Buyer((Hex, Hex), Option<OptionBuyer>),
+    Bid((Hex, Hex), Option<Bid>),
+    Deposit((Hex, Hex), Option<LpRoundDeposit>),
 }
 
 impl Image {
     /// The key of the row this is an image of.
     pub fn key(&self) -> RowKey {
         match self.key_ref() {
-            KeyRef::Vault(k) => RowKey::Vault(k.to_string()),
+            KeyRef::Vault(k) => RowKey::Vault(k.clone()),
             KeyRef::Lp(k) => RowKey::Lp(k.clone()),
             KeyRef::LpHistory(k) => RowKey::LpHistory(k.clone()),
             KeyRef::VaultHistory(k) => RowKey::VaultHistory(k.clone()),
-            KeyRef::Round(k) => RowKey::Round(k.to_string()),
+            KeyRef::Round(k) => RowKey::Round(k.clone()),
             KeyRef::Queued(k) => RowKey::Queued(k.clone()),
             KeyRef::Buyer(k) => RowKey::Buyer(k.clone()),
             KeyRef::Bid(k) => RowKey::Bid(k.clone()),
@@ -250,7 +250,7 @@ impl<R> Default for Writes<R> {
 /// (history snapshots), so its before-image is whatever the source holds, read when writing.
 #[derive(Debug, Clone)]
 pub struct JournalEntry {
-    pub block: String,
+    pub block: Hex,
     pub image: Image,
     pub before_in_source: bool,
 }

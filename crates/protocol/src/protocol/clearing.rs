@@ -3,7 +3,7 @@
 
 use super::error::EventError;
 use super::math::sub_or_inconsistent;
-use super::state::{Amount, Bid};
+use super::state::{Amount, Bid, Hex};
 use num_traits::Zero;
 use std::collections::BTreeMap;
 
@@ -25,7 +25,7 @@ pub fn distribute(
     options_sold: &Amount,
     clearing_price: &Amount,
     clearing_nonce: u64,
-) -> Result<BTreeMap<String, BuyerTotals>, EventError> {
+) -> Result<BTreeMap<Hex, BuyerTotals>, EventError> {
     let is_above = |b: &Bid| {
         b.price > *clearing_price || (b.price == *clearing_price && b.tree_nonce < clearing_nonce)
     };
@@ -60,7 +60,7 @@ pub fn distribute(
         }
     };
 
-    let mut totals: BTreeMap<String, BuyerTotals> = BTreeMap::new();
+    let mut totals: BTreeMap<Hex, BuyerTotals> = BTreeMap::new();
     for bid in bids {
         let entry = totals.entry(bid.buyer_address.clone()).or_default();
         if is_above(bid) {

@@ -4,8 +4,8 @@
 
 use super::changes::{Image, Keyed, RowKey};
 use super::state::{
-    Balances, Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
-    Vault,
+    Balances, Bid, Hex, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound,
+    QueuedLiquidity, Vault,
 };
 use super::store::{EventKey, LpSnapshot, Source, Store, StoreError, StoreResult, VaultSnapshot};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -16,49 +16,49 @@ mod oracle;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemoryStore {
-    pub vaults: BTreeMap<String, Vault>,
+    pub vaults: BTreeMap<Hex, Vault>,
     /// Keyed (vault, address) so a vault's LPs are a range in address order.
-    pub liquidity_providers: BTreeMap<(String, String), LiquidityProvider>,
-    pub rounds: BTreeMap<String, OptionRound>,
+    pub liquidity_providers: BTreeMap<(Hex, Hex), LiquidityProvider>,
+    pub rounds: BTreeMap<Hex, OptionRound>,
     /// Keyed (round, lp).
-    pub queued: BTreeMap<(String, String), QueuedLiquidity>,
+    pub queued: BTreeMap<(Hex, Hex), QueuedLiquidity>,
     /// Keyed (round, buyer).
-    pub buyers: BTreeMap<(String, String), OptionBuyer>,
+    pub buyers: BTreeMap<(Hex, Hex), OptionBuyer>,
     /// Keyed (round, bid id).
-    pub bids: BTreeMap<(String, String), Bid>,
+    pub bids: BTreeMap<(Hex, Hex), Bid>,
     /// Keyed (round, lp).
-    pub deposits: BTreeMap<(String, String), LpRoundDeposit>,
+    pub deposits: BTreeMap<(Hex, Hex), LpRoundDeposit>,
     /// Keyed (vault, block).
-    pub vault_history: BTreeMap<(String, u64), Balances>,
+    pub vault_history: BTreeMap<(Hex, u64), Balances>,
     /// Keyed (lp, vault, block).
-    pub lp_history: BTreeMap<(String, String, u64), Balances>,
+    pub lp_history: BTreeMap<(Hex, Hex, u64), Balances>,
     /// The applied-events ledger: each row's content fingerprint.
     pub applied: BTreeMap<EventKey, String>,
     /// (block hash, vault, content fingerprint) of applied events.
-    pub applied_content: BTreeSet<(String, String, String)>,
+    pub applied_content: BTreeSet<(Hex, Hex, String)>,
     /// Before-images in write order, each tagged with its block (spec §4.2).
-    pub journal: Vec<(String, Image)>,
+    pub journal: Vec<(Hex, Image)>,
     /// Per block, the rows it has journaled.
-    journaled: FxHashMap<String, FxHashSet<RowKey>>,
-    block: String,
+    journaled: FxHashMap<Hex, FxHashSet<RowKey>>,
+    block: Hex,
 }
 
 impl MemoryStore {
     /// Records the image `image` builds unless this block already journaled that row.
     fn touch(&mut self, key: RowKey, image: impl FnOnce(&Self) -> Image) {
-        if !self.journaled.contains_key(self.block.as_str()) {
+        if !self.journaled.contains_key(&self.block) {
             self.journaled
                 .insert(self.block.clone(), FxHashSet::default());
         }
-        let journaled = self.journaled.get_mut(self.block.as_str());
+        let journaled = self.journaled.get_mut(&self.block);
         if journaled.expect("inserted above").insert(key) {
             let image = image(self);
             self.journal.push((self.block.clone(), image));
         }
     }
 
-    fn touch_vault(&mut self, address: &str) {
-        let key = address.to_string();
+    fn touch_vault(&mut self, address: &Hex) {
+        let key = address.clone();
         self.touch(RowKey::vault(address), |s| {
             Image::Vault(key.clone(), s.vaults.get(&key).cloned())
         });
@@ -69,8 +69,8 @@ impl MemoryStore {
             Image::Lp(key.clone(), s.liquidity_providers.get(&key).cloned())
         });
     }
-    fn touch_round(&mut self, address: &str) {
-        let key = address.to_string();
+    fn touch_round(&mut self, address: &Hex) {
+        let key = address.clone();
         self.touch(RowKey::round(address), |s| {
             Image::Round(key.clone(), s.rounds.get(&key).cloned())
         });
@@ -119,98 +119,89 @@ fn replace<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, value: V, what: &str) ->
 }
 
 fn range_of<'m, V: Clone>(
-    map: &'m BTreeMap<(String, String), V>,
-    first: &str,
+    map: &'m BTreeMap<(Hex, Hex), V>,
+    first: &Hex,
 ) -> impl Iterator<Item = V> + 'm {
-    let first = first.to_string();
-    map.range((first.clone(), String::new())..)
+    let first = first.clone();
+    map.range((first.clone(), Hex::from(""))..)
         .take_while(move |((f, _), _)| *f == first)
         .map(|(_, v)| v.clone())
 }
 
 impl Source for MemoryStore {
-    fn vault(&mut self, address: &str) -> StoreResult<Option<Vault>> {
+    fn vault(&mut self, address: &Hex) -> StoreResult<Option<Vault>> {
         Ok(self.vaults.get(address).cloned())
     }
     fn liquidity_provider(
         &mut self,
-        address: &str,
-        vault: &str,
+        address: &Hex,
+        vault: &Hex,
     ) -> StoreResult<Option<LiquidityProvider>> {
         Ok(self
             .liquidity_providers
-            .get(&(vault.to_string(), address.to_string()))
+            .get(&(vault.clone(), address.clone()))
             .cloned())
     }
-    fn liquidity_providers(&mut self, vault: &str) -> StoreResult<Vec<LiquidityProvider>> {
+    fn liquidity_providers(&mut self, vault: &Hex) -> StoreResult<Vec<LiquidityProvider>> {
         Ok(range_of(&self.liquidity_providers, vault).collect())
     }
-    fn round(&mut self, address: &str) -> StoreResult<Option<OptionRound>> {
+    fn round(&mut self, address: &Hex) -> StoreResult<Option<OptionRound>> {
         Ok(self.rounds.get(address).cloned())
     }
-    fn round_by_id(&mut self, vault: &str, round_id: u64) -> StoreResult<Option<OptionRound>> {
+    fn round_by_id(&mut self, vault: &Hex, round_id: u64) -> StoreResult<Option<OptionRound>> {
         Ok(self
             .rounds
             .values()
-            .find(|r| r.vault_address == vault && r.round_id == round_id)
+            .find(|r| r.vault_address == *vault && r.round_id == round_id)
             .cloned())
     }
-    fn rounds_of_vault(&mut self, vault: &str) -> StoreResult<Vec<OptionRound>> {
+    fn rounds_of_vault(&mut self, vault: &Hex) -> StoreResult<Vec<OptionRound>> {
         let mut rounds: Vec<_> = self
             .rounds
             .values()
-            .filter(|r| r.vault_address == vault)
+            .filter(|r| r.vault_address == *vault)
             .cloned()
             .collect();
         rounds.sort_by_key(|r| std::cmp::Reverse(r.round_id));
         Ok(rounds)
     }
-    fn queued_liquidity(&mut self, lp: &str, round: &str) -> StoreResult<Option<QueuedLiquidity>> {
-        Ok(self
-            .queued
-            .get(&(round.to_string(), lp.to_string()))
-            .cloned())
+    fn queued_liquidity(&mut self, lp: &Hex, round: &Hex) -> StoreResult<Option<QueuedLiquidity>> {
+        Ok(self.queued.get(&(round.clone(), lp.clone())).cloned())
     }
-    fn queued_liquidity_of_round(&mut self, round: &str) -> StoreResult<Vec<QueuedLiquidity>> {
+    fn queued_liquidity_of_round(&mut self, round: &Hex) -> StoreResult<Vec<QueuedLiquidity>> {
         Ok(range_of(&self.queued, round).collect())
     }
-    fn option_buyer(&mut self, address: &str, round: &str) -> StoreResult<Option<OptionBuyer>> {
-        Ok(self
-            .buyers
-            .get(&(round.to_string(), address.to_string()))
-            .cloned())
+    fn option_buyer(&mut self, address: &Hex, round: &Hex) -> StoreResult<Option<OptionBuyer>> {
+        Ok(self.buyers.get(&(round.clone(), address.clone())).cloned())
     }
-    fn option_buyers_of_round(&mut self, round: &str) -> StoreResult<Vec<OptionBuyer>> {
+    fn option_buyers_of_round(&mut self, round: &Hex) -> StoreResult<Vec<OptionBuyer>> {
         Ok(range_of(&self.buyers, round).collect())
     }
-    fn bid(&mut self, round: &str, bid_id: &str) -> StoreResult<Option<Bid>> {
-        Ok(self
-            .bids
-            .get(&(round.to_string(), bid_id.to_string()))
-            .cloned())
+    fn bid(&mut self, round: &Hex, bid_id: &Hex) -> StoreResult<Option<Bid>> {
+        Ok(self.bids.get(&(round.clone(), bid_id.clone())).cloned())
     }
-    fn bids_of_round(&mut self, round: &str) -> StoreResult<Vec<Bid>> {
+    fn bids_of_round(&mut self, round: &Hex) -> StoreResult<Vec<Bid>> {
         Ok(range_of(&self.bids, round).collect())
     }
-    fn lp_round_deposits(&mut self, round: &str) -> StoreResult<Vec<LpRoundDeposit>> {
+    fn lp_round_deposits(&mut self, round: &Hex) -> StoreResult<Vec<LpRoundDeposit>> {
         Ok(range_of(&self.deposits, round).collect())
     }
     fn applied_events_of_block(
         &mut self,
-        block_hash: &str,
+        block_hash: &Hex,
     ) -> StoreResult<Vec<(EventKey, String)>> {
         Ok(self
             .applied
             .iter()
-            .filter(|(k, _)| k.block_hash == block_hash)
+            .filter(|(k, _)| k.block_hash == *block_hash)
             .map(|(k, content)| (k.clone(), content.clone()))
             .collect())
     }
 }
 
 impl Store for MemoryStore {
-    fn journal_block(&mut self, block_hash: &str) -> StoreResult<()> {
-        self.block = block_hash.to_string();
+    fn journal_block(&mut self, block_hash: &Hex) -> StoreResult<()> {
+        self.block = block_hash.clone();
         Ok(())
     }
     fn insert_vault(&mut self, vault: &Vault) -> StoreResult<()> {

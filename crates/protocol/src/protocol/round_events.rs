@@ -5,7 +5,7 @@ use super::apply::{hex, Applier, BuyerFlag};
 use super::clearing;
 use super::error::EventError;
 use super::math::{mul_div_floor, sub_or_inconsistent};
-use super::state::{Amount, Bid, LpRoundDeposit, OptionBuyer, OptionRound, RoundState};
+use super::state::{Amount, Bid, Hex, LpRoundDeposit, OptionBuyer, OptionRound, RoundState};
 use super::store::Store;
 use crate::codec::Felt;
 use crate::events::{AuctionEnded, AuctionStarted, BidPlaced, BidUpdated, PricingDataSet};
@@ -177,7 +177,7 @@ impl<S: Store> Applier<'_, S> {
     fn write_buyer_totals(
         &mut self,
         round: &OptionRound,
-        mut totals: BTreeMap<String, clearing::BuyerTotals>,
+        mut totals: BTreeMap<Hex, clearing::BuyerTotals>,
     ) -> Result<(), EventError> {
         let mut buyers = self.store.option_buyers_of_round(&round.address)?;
         for buyer in &mut buyers {
@@ -203,7 +203,7 @@ impl<S: Store> Applier<'_, S> {
         mut change: impl FnMut(&mut super::state::LiquidityProvider, &Amount) -> Result<(), EventError>,
     ) -> Result<(), EventError> {
         let deposits = self.store.lp_round_deposits(&round.address)?;
-        let mut lps: BTreeMap<String, _> = self
+        let mut lps: BTreeMap<Hex, _> = self
             .store
             .liquidity_providers(&round.vault_address)?
             .into_iter()

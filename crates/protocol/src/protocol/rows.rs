@@ -5,7 +5,7 @@ use super::changes::Image;
 use super::changes::KeyRef;
 use super::journal::GroupedJournal;
 use super::state::{
-    Amount, Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
+    Amount, Bid, Hex, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
     RoundState, Vault,
 };
 use super::store::{LpSnapshot, StoreError, StoreResult, VaultSnapshot};
@@ -162,23 +162,23 @@ fn parsed<T: FromStr, S: CellSource + ?Sized>(
     })
 }
 
-impl Column for String {
+impl Column for Hex {
     const KIND: Kind = Kind::Text;
     fn cell(&self) -> CellRef<'_> {
         CellRef::Text(self)
     }
     fn read<S: CellSource + ?Sized>(source: &mut S, column: &'static str) -> StoreResult<Self> {
-        required(source, column)
+        required(source, column).map(Hex::from)
     }
 }
 
-impl Column for Option<String> {
+impl Column for Option<Hex> {
     const KIND: Kind = Kind::Text;
     fn cell(&self) -> CellRef<'_> {
         self.as_deref().map_or(CellRef::Null, CellRef::Text)
     }
     fn read<S: CellSource + ?Sized>(source: &mut S, column: &'static str) -> StoreResult<Self> {
-        source.next_text(column)
+        Ok(source.next_text(column)?.map(Hex::from))
     }
 }
 

@@ -4,7 +4,7 @@
 use super::apply::Applier;
 use super::error::EventError;
 use super::math::{mul_div_floor, sub_or_inconsistent};
-use super::state::{Amount, OptionRound, RoundState};
+use super::state::{Amount, Hex, OptionRound, RoundState};
 use super::store::Store;
 use crate::events::OptionRoundSettled;
 use num_traits::Zero;
@@ -43,7 +43,7 @@ impl<S: Store> Applier<'_, S> {
         if s.is_zero() {
             return Ok(());
         }
-        let queued: BTreeMap<String, Amount> = self
+        let queued: BTreeMap<Hex, Amount> = self
             .store
             .queued_liquidity_of_round(&round.address)?
             .into_iter()

@@ -5,19 +5,24 @@ use std::fmt;
 
 pub type Amount = BigUint;
 
+/// A felt's canonical hex text: an address, a bid id, a block hash. Shared, not copied: a
+/// batch holds the same address in many rows, keys and journal images, and a clone is a
+/// reference count where a `String` would be an allocation.
+pub type Hex = std::sync::Arc<str>;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vault {
-    pub address: String,
+    pub address: Hex,
     pub unlocked_balance: Amount,
     pub locked_balance: Amount,
     pub stashed_balance: Amount,
     pub current_round: u64,
     /// NULL only between ContractDeployed and the round-1 OptionRoundDeployed (spec R5).
-    pub current_round_address: Option<String>,
+    pub current_round_address: Option<Hex>,
     pub latest_block: u64,
-    pub fossil_client_address: String,
-    pub eth_address: String,
-    pub option_round_class_hash: String,
+    pub fossil_client_address: Hex,
+    pub eth_address: Hex,
+    pub option_round_class_hash: Hex,
     pub alpha: u128,
     pub strike_level: i128,
     pub round_transition_period: u64,
@@ -28,8 +33,8 @@ pub struct Vault {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiquidityProvider {
-    pub address: String,
-    pub vault_address: String,
+    pub address: Hex,
+    pub vault_address: Hex,
     pub stashed_balance: Amount,
     pub locked_balance: Amount,
     pub unlocked_balance: Amount,
@@ -39,8 +44,8 @@ pub struct LiquidityProvider {
 impl LiquidityProvider {
     pub fn new(address: &str, vault_address: &str, block: u64) -> Self {
         LiquidityProvider {
-            address: address.to_string(),
-            vault_address: vault_address.to_string(),
+            address: address.into(),
+            vault_address: vault_address.into(),
             stashed_balance: Amount::default(),
             locked_balance: Amount::default(),
             unlocked_balance: Amount::default(),
@@ -87,8 +92,8 @@ impl fmt::Display for RoundState {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionRound {
-    pub address: String,
-    pub vault_address: String,
+    pub address: Hex,
+    pub vault_address: Hex,
     pub round_id: u64,
     pub state: RoundState,
     pub available_options: Amount,
@@ -112,16 +117,16 @@ pub struct OptionRound {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedLiquidity {
-    pub address: String,
-    pub round_address: String,
+    pub address: Hex,
+    pub round_address: Hex,
     pub bps: u128,
     pub queued_liquidity: Amount,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionBuyer {
-    pub address: String,
-    pub round_address: String,
+    pub address: Hex,
+    pub round_address: Hex,
     pub has_minted: bool,
     pub has_refunded: bool,
     pub mintable_options: Amount,
@@ -130,9 +135,9 @@ pub struct OptionBuyer {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bid {
-    pub buyer_address: String,
-    pub round_address: String,
-    pub bid_id: String,
+    pub buyer_address: Hex,
+    pub round_address: Hex,
+    pub bid_id: Hex,
     pub tree_nonce: u64,
     pub amount: Amount,
     pub price: Amount,
@@ -141,9 +146,9 @@ pub struct Bid {
 /// D(a): an LP's unlocked balance locked at a round's auction start (spec §3.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LpRoundDeposit {
-    pub round_address: String,
-    pub lp_address: String,
-    pub vault_address: String,
+    pub round_address: Hex,
+    pub lp_address: Hex,
+    pub vault_address: Hex,
     pub starting_deposit: Amount,
 }
 

@@ -5,8 +5,8 @@
 //! records "absent" for an insert).
 
 use super::state::{
-    Balances, Bid, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity,
-    Vault,
+    Balances, Bid, Hex, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound,
+    QueuedLiquidity, Vault,
 };
 use thiserror::Error;
 
@@ -20,7 +20,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// A vault's balances at the end of a block it changed in (spec R7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VaultSnapshot {
-    pub vault: String,
+    pub vault: Hex,
     pub block: u64,
     pub balances: Balances,
 }
@@ -28,16 +28,16 @@ pub struct VaultSnapshot {
 /// An LP's balances at the end of a block it changed in (spec R7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LpSnapshot {
-    pub lp: String,
-    pub vault: String,
+    pub lp: Hex,
+    pub vault: Hex,
     pub block: u64,
     pub balances: Balances,
 }
 
 /// A snapshot from its map entry ((vault, block), balances), as the applier and the
 /// write-back cache keep them.
-impl From<((String, u64), Balances)> for VaultSnapshot {
-    fn from(((vault, block), balances): ((String, u64), Balances)) -> Self {
+impl From<((Hex, u64), Balances)> for VaultSnapshot {
+    fn from(((vault, block), balances): ((Hex, u64), Balances)) -> Self {
         VaultSnapshot {
             vault,
             block,
@@ -47,8 +47,8 @@ impl From<((String, u64), Balances)> for VaultSnapshot {
 }
 
 /// A snapshot from its map entry ((lp, vault, block), balances).
-impl From<((String, String, u64), Balances)> for LpSnapshot {
-    fn from(((lp, vault, block), balances): ((String, String, u64), Balances)) -> Self {
+impl From<((Hex, Hex, u64), Balances)> for LpSnapshot {
+    fn from(((lp, vault, block), balances): ((Hex, Hex, u64), Balances)) -> Self {
         LpSnapshot {
             lp,
             vault,
@@ -61,88 +61,88 @@ impl From<((String, String, u64), Balances)> for LpSnapshot {
 /// Identity of an `events` row (spec §1.2): the applied-events ledger's key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EventKey {
-    pub block_hash: String,
-    pub vault_address: String,
+    pub block_hash: Hex,
+    pub vault_address: Hex,
     pub event_nonce: i64,
 }
 
 /// The reads the handlers make. The database (SPI) and `MemoryStore` are sources; the
 /// write-back `CachedStore` serves the handlers from a source and writes back as sets.
 pub trait Source {
-    fn vault(&mut self, address: &str) -> StoreResult<Option<Vault>>;
+    fn vault(&mut self, address: &Hex) -> StoreResult<Option<Vault>>;
     fn liquidity_provider(
         &mut self,
-        address: &str,
-        vault: &str,
+        address: &Hex,
+        vault: &Hex,
     ) -> StoreResult<Option<LiquidityProvider>>;
     /// All LPs of a vault, in address order (auction start, end and settlement walk them).
-    fn liquidity_providers(&mut self, vault: &str) -> StoreResult<Vec<LiquidityProvider>>;
-    fn round(&mut self, address: &str) -> StoreResult<Option<OptionRound>>;
-    fn round_by_id(&mut self, vault: &str, round_id: u64) -> StoreResult<Option<OptionRound>>;
+    fn liquidity_providers(&mut self, vault: &Hex) -> StoreResult<Vec<LiquidityProvider>>;
+    fn round(&mut self, address: &Hex) -> StoreResult<Option<OptionRound>>;
+    fn round_by_id(&mut self, vault: &Hex, round_id: u64) -> StoreResult<Option<OptionRound>>;
     /// The vault's rounds, highest round id first (round resolution fallback, spec §1.7 c).
-    fn rounds_of_vault(&mut self, vault: &str) -> StoreResult<Vec<OptionRound>>;
-    fn queued_liquidity(&mut self, lp: &str, round: &str) -> StoreResult<Option<QueuedLiquidity>>;
-    fn queued_liquidity_of_round(&mut self, round: &str) -> StoreResult<Vec<QueuedLiquidity>>;
-    fn option_buyer(&mut self, address: &str, round: &str) -> StoreResult<Option<OptionBuyer>>;
+    fn rounds_of_vault(&mut self, vault: &Hex) -> StoreResult<Vec<OptionRound>>;
+    fn queued_liquidity(&mut self, lp: &Hex, round: &Hex) -> StoreResult<Option<QueuedLiquidity>>;
+    fn queued_liquidity_of_round(&mut self, round: &Hex) -> StoreResult<Vec<QueuedLiquidity>>;
+    fn option_buyer(&mut self, address: &Hex, round: &Hex) -> StoreResult<Option<OptionBuyer>>;
     /// A round's buyers, in address order.
-    fn option_buyers_of_round(&mut self, round: &str) -> StoreResult<Vec<OptionBuyer>>;
-    fn bid(&mut self, round: &str, bid_id: &str) -> StoreResult<Option<Bid>>;
-    fn bids_of_round(&mut self, round: &str) -> StoreResult<Vec<Bid>>;
-    fn lp_round_deposits(&mut self, round: &str) -> StoreResult<Vec<LpRoundDeposit>>;
+    fn option_buyers_of_round(&mut self, round: &Hex) -> StoreResult<Vec<OptionBuyer>>;
+    fn bid(&mut self, round: &Hex, bid_id: &Hex) -> StoreResult<Option<Bid>>;
+    fn bids_of_round(&mut self, round: &Hex) -> StoreResult<Vec<Bid>>;
+    fn lp_round_deposits(&mut self, round: &Hex) -> StoreResult<Vec<LpRoundDeposit>>;
     /// The applied-events ledger rows of a block, with their content fingerprints.
-    fn applied_events_of_block(&mut self, block_hash: &str)
+    fn applied_events_of_block(&mut self, block_hash: &Hex)
         -> StoreResult<Vec<(EventKey, String)>>;
 }
 
 /// A borrowed source: a `CachedStore` over `&mut source` reads it and never writes it (the
 /// fuzz harness applies each case over one shared state this way).
 impl<S: Source + ?Sized> Source for &mut S {
-    fn vault(&mut self, address: &str) -> StoreResult<Option<Vault>> {
+    fn vault(&mut self, address: &Hex) -> StoreResult<Option<Vault>> {
         (**self).vault(address)
     }
     fn liquidity_provider(
         &mut self,
-        address: &str,
-        vault: &str,
+        address: &Hex,
+        vault: &Hex,
     ) -> StoreResult<Option<LiquidityProvider>> {
         (**self).liquidity_provider(address, vault)
     }
-    fn liquidity_providers(&mut self, vault: &str) -> StoreResult<Vec<LiquidityProvider>> {
+    fn liquidity_providers(&mut self, vault: &Hex) -> StoreResult<Vec<LiquidityProvider>> {
         (**self).liquidity_providers(vault)
     }
-    fn round(&mut self, address: &str) -> StoreResult<Option<OptionRound>> {
+    fn round(&mut self, address: &Hex) -> StoreResult<Option<OptionRound>> {
         (**self).round(address)
     }
-    fn round_by_id(&mut self, vault: &str, round_id: u64) -> StoreResult<Option<OptionRound>> {
+    fn round_by_id(&mut self, vault: &Hex, round_id: u64) -> StoreResult<Option<OptionRound>> {
         (**self).round_by_id(vault, round_id)
     }
-    fn rounds_of_vault(&mut self, vault: &str) -> StoreResult<Vec<OptionRound>> {
+    fn rounds_of_vault(&mut self, vault: &Hex) -> StoreResult<Vec<OptionRound>> {
         (**self).rounds_of_vault(vault)
     }
-    fn queued_liquidity(&mut self, lp: &str, round: &str) -> StoreResult<Option<QueuedLiquidity>> {
+    fn queued_liquidity(&mut self, lp: &Hex, round: &Hex) -> StoreResult<Option<QueuedLiquidity>> {
         (**self).queued_liquidity(lp, round)
     }
-    fn queued_liquidity_of_round(&mut self, round: &str) -> StoreResult<Vec<QueuedLiquidity>> {
+    fn queued_liquidity_of_round(&mut self, round: &Hex) -> StoreResult<Vec<QueuedLiquidity>> {
         (**self).queued_liquidity_of_round(round)
     }
-    fn option_buyer(&mut self, address: &str, round: &str) -> StoreResult<Option<OptionBuyer>> {
+    fn option_buyer(&mut self, address: &Hex, round: &Hex) -> StoreResult<Option<OptionBuyer>> {
         (**self).option_buyer(address, round)
     }
-    fn option_buyers_of_round(&mut self, round: &str) -> StoreResult<Vec<OptionBuyer>> {
+    fn option_buyers_of_round(&mut self, round: &Hex) -> StoreResult<Vec<OptionBuyer>> {
         (**self).option_buyers_of_round(round)
     }
-    fn bid(&mut self, round: &str, bid_id: &str) -> StoreResult<Option<Bid>> {
+    fn bid(&mut self, round: &Hex, bid_id: &Hex) -> StoreResult<Option<Bid>> {
         (**self).bid(round, bid_id)
     }
-    fn bids_of_round(&mut self, round: &str) -> StoreResult<Vec<Bid>> {
+    fn bids_of_round(&mut self, round: &Hex) -> StoreResult<Vec<Bid>> {
         (**self).bids_of_round(round)
     }
-    fn lp_round_deposits(&mut self, round: &str) -> StoreResult<Vec<LpRoundDeposit>> {
+    fn lp_round_deposits(&mut self, round: &Hex) -> StoreResult<Vec<LpRoundDeposit>> {
         (**self).lp_round_deposits(round)
     }
     fn applied_events_of_block(
         &mut self,
-        block_hash: &str,
+        block_hash: &Hex,
     ) -> StoreResult<Vec<(EventKey, String)>> {
         (**self).applied_events_of_block(block_hash)
     }
@@ -151,7 +151,7 @@ impl<S: Source + ?Sized> Source for &mut S {
 pub trait Store: Source {
     /// The writes that follow belong to this block: before the first change of any row, the
     /// store records the row's prior image (or its absence) in that block's journal (spec §4.2).
-    fn journal_block(&mut self, block_hash: &str) -> StoreResult<()>;
+    fn journal_block(&mut self, block_hash: &Hex) -> StoreResult<()>;
 
     fn insert_vault(&mut self, vault: &Vault) -> StoreResult<()>;
     fn update_vault(&mut self, vault: &Vault) -> StoreResult<()>;

@@ -20,7 +20,7 @@ impl MemoryStore {
     pub fn revert_block(&mut self, block_hash: &str) {
         let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.journal)
             .into_iter()
-            .partition(|(b, _)| b == block_hash);
+            .partition(|(b, _)| &**b == block_hash);
         self.journal = rest;
         for (_, image) in mine.into_iter().rev() {
             match image {
@@ -36,8 +36,8 @@ impl MemoryStore {
             }
         }
         self.journaled.remove(block_hash);
-        self.applied.retain(|k, _| k.block_hash != block_hash);
-        self.applied_content.retain(|(b, _, _)| b != block_hash);
+        self.applied.retain(|k, _| &*k.block_hash != block_hash);
+        self.applied_content.retain(|(b, _, _)| &**b != block_hash);
     }
 }
 
