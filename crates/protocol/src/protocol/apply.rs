@@ -298,8 +298,8 @@ impl<'s, S: Store> Applier<'s, S> {
         for lp in &mut lps {
             lp.latest_block = self.ctx.block_number;
         }
-        self.store.update_liquidity_providers(&lps)?;
         lps.iter().for_each(|lp| self.track_lp(lp));
+        self.store.update_liquidity_providers(lps)?;
         Ok(())
     }
 
@@ -329,10 +329,10 @@ impl<'s, S: Store> Applier<'s, S> {
             .map(Into::into)
             .collect();
         if !vaults.is_empty() {
-            self.store.upsert_vault_snapshots(&vaults)?;
+            self.store.upsert_vault_snapshots(vaults)?;
         }
         if !lps.is_empty() {
-            self.store.upsert_lp_snapshots(&lps)?;
+            self.store.upsert_lp_snapshots(lps)?;
         }
         Ok(())
     }

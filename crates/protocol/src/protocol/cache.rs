@@ -465,14 +465,14 @@ impl<S: Source> Store for CachedStore<S> {
         self.written(lp.row_key());
         Ok(())
     }
-    fn update_liquidity_providers(&mut self, lps: &[LiquidityProvider]) -> StoreResult<()> {
-        for lp in lps {
+    fn update_liquidity_providers(&mut self, lps: Vec<LiquidityProvider>) -> StoreResult<()> {
+        let mut keys = Vec::with_capacity(lps.len());
+        for lp in &lps {
             self.ensure_lp(&lp.address, &lp.vault_address)?;
+            keys.push(lp.row_key());
         }
         self.batch.memory.update_liquidity_providers(lps)?;
-        for lp in lps {
-            self.written(lp.row_key());
-        }
+        keys.into_iter().for_each(|key| self.written(key));
         Ok(())
     }
     fn insert_round(&mut self, round: &OptionRound) -> StoreResult<()> {
@@ -538,10 +538,10 @@ impl<S: Source> Store for CachedStore<S> {
         Ok(())
     }
 
-    fn upsert_vault_snapshots(&mut self, rows: &[VaultSnapshot]) -> StoreResult<()> {
+    fn upsert_vault_snapshots(&mut self, rows: Vec<VaultSnapshot>) -> StoreResult<()> {
         self.batch.memory.upsert_vault_snapshots(rows)
     }
-    fn upsert_lp_snapshots(&mut self, rows: &[LpSnapshot]) -> StoreResult<()> {
+    fn upsert_lp_snapshots(&mut self, rows: Vec<LpSnapshot>) -> StoreResult<()> {
         self.batch.memory.upsert_lp_snapshots(rows)
     }
 

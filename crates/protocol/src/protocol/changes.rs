@@ -159,14 +159,16 @@ impl Keyed for VaultSnapshot {
     }
 }
 
-/// A row's image before its block first changed it (`None`: the row did not exist).
+/// A row's image before its block first changed it (`None`: the row did not exist). The two
+/// wide rows are boxed: a batch holds an image per row per block, and the enum is as wide as
+/// its widest variant (a round is 384 bytes, an LP 112).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Image {
-    Vault(Hex, Option<Vault>),
+    Vault(Hex, Option<Box<Vault>>),
     Lp((Hex, Hex), Option<LiquidityProvider>),
     LpHistory((Hex, Hex, u64), Option<Balances>),
     VaultHistory((Hex, u64), Option<Balances>),
-    Round(Hex, Option<OptionRound>),
+    Round(Hex, Option<Box<OptionRound>>),
     Queued((Hex, Hex), Option<QueuedLiquidity>),
     Buyer((Hex, Hex), Option<OptionBuyer>),
     Bid((Hex, Hex), Option<Bid>),

@@ -9,6 +9,7 @@ use super::state::{
 };
 use super::store::{EventKey, LpSnapshot, Source, Store, StoreError, StoreResult, VaultSnapshot};
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 #[cfg(feature = "oracle")]
@@ -38,20 +39,17 @@ pub struct MemoryStore {
     pub applied_content: BTreeSet<(Hex, Hex, String)>,
     /// Before-images in write order, each tagged with its block (spec §4.2).
     pub journal: Vec<(Hex, Image)>,
-    /// Per block, the rows it has journaled.
+    /// Per block before the current one, the rows it has journaled.
     journaled: FxHashMap<Hex, FxHashSet<RowKey>>,
+    /// The rows the current block has journaled.
+    journaled_now: FxHashSet<RowKey>,
     block: Hex,
 }
 
 impl MemoryStore {
     /// Records the image `image` builds unless this block already journaled that row.
     fn touch(&mut self, key: RowKey, image: impl FnOnce(&Self) -> Image) {
-        if !self.journaled.contains_key(&self.block) {
-            self.journaled
-                .insert(self.block.clone(), FxHashSet::default());
-        }
-        let journaled = self.journaled.get_mut(&self.block);
-        if journaled.expect("inserted above").insert(key) {
+        if self.journaled_now.insert(key) {
             let image = image(self);
             self.journal.push((self.block.clone(), image));
         }
@@ -60,7 +58,7 @@ impl MemoryStore {
     fn touch_vault(&mut self, address: &Hex) {
         let key = address.clone();
         self.touch(RowKey::vault(address), |s| {
-            Image::Vault(key.clone(), s.vaults.get(&key).cloned())
+            Image::Vault(key.clone(), s.vaults.get(&key).cloned().map(Box::new))
         });
     }
     fn touch_lp(&mut self, lp: &LiquidityProvider) {
@@ -72,7 +70,7 @@ impl MemoryStore {
     fn touch_round(&mut self, address: &Hex) {
         let key = address.clone();
         self.touch(RowKey::round(address), |s| {
-            Image::Round(key.clone(), s.rounds.get(&key).cloned())
+            Image::Round(key.clone(), s.rounds.get(&key).cloned().map(Box::new))
         });
     }
     fn touch_queued(&mut self, q: &QueuedLiquidity) {
@@ -115,6 +113,18 @@ fn replace<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, value: V, what: &str) ->
             Ok(())
         }
         None => Err(StoreError(format!("update of a missing row: {what}"))),
+    }
+}
+
+/// Inserts or replaces `key`'s value with one search; returns the key and the value replaced.
+fn upsert<K: Ord + Clone, V>(map: &mut BTreeMap<K, V>, key: K, value: V) -> (K, Option<V>) {
+    match map.entry(key) {
+        Entry::Occupied(mut row) => (row.key().clone(), Some(row.insert(value))),
+        Entry::Vacant(slot) => {
+            let key = slot.key().clone();
+            slot.insert(value);
+            (key, None)
+        }
     }
 }
 
@@ -201,7 +211,14 @@ impl Source for MemoryStore {
 
 impl Store for MemoryStore {
     fn journal_block(&mut self, block_hash: &Hex) -> StoreResult<()> {
-        self.block = block_hash.clone();
+        if *block_hash != self.block {
+            let now = self.journaled.remove(block_hash).unwrap_or_default();
+            let before = std::mem::replace(&mut self.journaled_now, now);
+            let block = std::mem::replace(&mut self.block, block_hash.clone());
+            if !before.is_empty() {
+                self.journaled.insert(block, before);
+            }
+        }
         Ok(())
     }
     fn insert_vault(&mut self, vault: &Vault) -> StoreResult<()> {
@@ -227,11 +244,12 @@ impl Store for MemoryStore {
         let key = (lp.vault_address.clone(), lp.address.clone());
         insert_new(&mut self.liquidity_providers, key, lp.clone(), &lp.address)
     }
-    fn update_liquidity_providers(&mut self, lps: &[LiquidityProvider]) -> StoreResult<()> {
+    fn update_liquidity_providers(&mut self, lps: Vec<LiquidityProvider>) -> StoreResult<()> {
         for lp in lps {
-            self.touch_lp(lp);
+            self.touch_lp(&lp);
             let key = (lp.vault_address.clone(), lp.address.clone());
-            replace(&mut self.liquidity_providers, key, lp.clone(), &lp.address)?;
+            let what = lp.address.clone();
+            replace(&mut self.liquidity_providers, key, lp, &what)?;
         }
         Ok(())
     }
@@ -320,23 +338,30 @@ impl Store for MemoryStore {
         }
         Ok(())
     }
-    fn upsert_vault_snapshots(&mut self, rows: &[VaultSnapshot]) -> StoreResult<()> {
+    fn upsert_vault_snapshots(&mut self, rows: Vec<VaultSnapshot>) -> StoreResult<()> {
         for row in rows {
-            let key = (row.vault.clone(), row.block);
-            self.touch(row.row_key(), |s| {
-                Image::VaultHistory(key.clone(), s.vault_history.get(&key).cloned())
-            });
-            self.vault_history.insert(key, row.balances.clone());
+            let first = self.journaled_now.insert(row.row_key());
+            let (key, before) = upsert(
+                &mut self.vault_history,
+                (row.vault, row.block),
+                row.balances,
+            );
+            if first {
+                let image = Image::VaultHistory(key, before);
+                self.journal.push((self.block.clone(), image));
+            }
         }
         Ok(())
     }
-    fn upsert_lp_snapshots(&mut self, rows: &[LpSnapshot]) -> StoreResult<()> {
+    fn upsert_lp_snapshots(&mut self, rows: Vec<LpSnapshot>) -> StoreResult<()> {
         for row in rows {
-            let key = (row.lp.clone(), row.vault.clone(), row.block);
-            self.touch(row.row_key(), |s| {
-                Image::LpHistory(key.clone(), s.lp_history.get(&key).cloned())
-            });
-            self.lp_history.insert(key, row.balances.clone());
+            let first = self.journaled_now.insert(row.row_key());
+            let key = (row.lp, row.vault, row.block);
+            let (key, before) = upsert(&mut self.lp_history, key, row.balances);
+            if first {
+                self.journal
+                    .push((self.block.clone(), Image::LpHistory(key, before)));
+            }
         }
         Ok(())
     }

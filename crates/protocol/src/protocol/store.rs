@@ -157,7 +157,8 @@ pub trait Store: Source {
     fn update_vault(&mut self, vault: &Vault) -> StoreResult<()>;
     fn insert_liquidity_provider(&mut self, lp: &LiquidityProvider) -> StoreResult<()>;
     /// Updates existing LP rows; one call per distribution so a store can write them as a set.
-    fn update_liquidity_providers(&mut self, lps: &[LiquidityProvider]) -> StoreResult<()>;
+    /// The rows, like the snapshots below, are moved in: the store keeps them.
+    fn update_liquidity_providers(&mut self, lps: Vec<LiquidityProvider>) -> StoreResult<()>;
     fn insert_round(&mut self, round: &OptionRound) -> StoreResult<()>;
     fn update_round(&mut self, round: &OptionRound) -> StoreResult<()>;
     fn insert_queued_liquidity(&mut self, queued: &QueuedLiquidity) -> StoreResult<()>;
@@ -169,9 +170,9 @@ pub trait Store: Source {
     fn insert_lp_round_deposits(&mut self, deposits: &[LpRoundDeposit]) -> StoreResult<()>;
 
     /// Upserts `"Vault_Historic"` rows (spec R7), keyed (vault, block), one call per batch.
-    fn upsert_vault_snapshots(&mut self, rows: &[VaultSnapshot]) -> StoreResult<()>;
+    fn upsert_vault_snapshots(&mut self, rows: Vec<VaultSnapshot>) -> StoreResult<()>;
     /// Upserts `"Liquidity_Providers_Historic"` rows, keyed (lp, vault, block).
-    fn upsert_lp_snapshots(&mut self, rows: &[LpSnapshot]) -> StoreResult<()>;
+    fn upsert_lp_snapshots(&mut self, rows: Vec<LpSnapshot>) -> StoreResult<()>;
 
     /// The applied-events ledger (spec §4.2, §8-11): records the event as applied and returns
     /// true, or returns false if this row, or a row of the same block and vault with the same

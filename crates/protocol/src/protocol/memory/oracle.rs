@@ -24,11 +24,11 @@ impl MemoryStore {
         self.journal = rest;
         for (_, image) in mine.into_iter().rev() {
             match image {
-                Image::Vault(k, row) => restore(&mut self.vaults, k, row),
+                Image::Vault(k, row) => restore(&mut self.vaults, k, row.map(|r| *r)),
                 Image::Lp(k, row) => restore(&mut self.liquidity_providers, k, row),
                 Image::LpHistory(k, row) => restore(&mut self.lp_history, k, row),
                 Image::VaultHistory(k, row) => restore(&mut self.vault_history, k, row),
-                Image::Round(k, row) => restore(&mut self.rounds, k, row),
+                Image::Round(k, row) => restore(&mut self.rounds, k, row.map(|r| *r)),
                 Image::Queued(k, row) => restore(&mut self.queued, k, row),
                 Image::Buyer(k, row) => restore(&mut self.buyers, k, row),
                 Image::Bid(k, row) => restore(&mut self.bids, k, row),
@@ -36,22 +36,38 @@ impl MemoryStore {
             }
         }
         self.journaled.remove(block_hash);
+        if &*self.block == block_hash {
+            self.journaled_now.clear();
+        }
         self.applied.retain(|k, _| &*k.block_hash != block_hash);
         self.applied_content.retain(|(b, _, _)| &**b != block_hash);
     }
 }
 
 impl MemoryStore {
+    /// The rows `block` has journaled so far.
+    fn journaled_by(&mut self, block: &Hex) -> &mut FxHashSet<RowKey> {
+        if *block == self.block {
+            &mut self.journaled_now
+        } else {
+            self.journaled.entry(block.clone()).or_default()
+        }
+    }
+
     /// The row `image` names, as it is now.
     fn current(&self, image: &Image) -> Image {
         match image {
-            Image::Vault(k, _) => Image::Vault(k.clone(), self.vaults.get(k).cloned()),
+            Image::Vault(k, _) => {
+                Image::Vault(k.clone(), self.vaults.get(k).cloned().map(Box::new))
+            }
             Image::Lp(k, _) => Image::Lp(k.clone(), self.liquidity_providers.get(k).cloned()),
             Image::LpHistory(k, _) => Image::LpHistory(k.clone(), self.lp_history.get(k).cloned()),
             Image::VaultHistory(k, _) => {
                 Image::VaultHistory(k.clone(), self.vault_history.get(k).cloned())
             }
-            Image::Round(k, _) => Image::Round(k.clone(), self.rounds.get(k).cloned()),
+            Image::Round(k, _) => {
+                Image::Round(k.clone(), self.rounds.get(k).cloned().map(Box::new))
+            }
             Image::Queued(k, _) => Image::Queued(k.clone(), self.queued.get(k).cloned()),
             Image::Buyer(k, _) => Image::Buyer(k.clone(), self.buyers.get(k).cloned()),
             Image::Bid(k, _) => Image::Bid(k.clone(), self.bids.get(k).cloned()),
@@ -68,8 +84,7 @@ impl MemoryStore {
             } else {
                 entry.image
             };
-            let journaled = self.journaled.entry(entry.block.clone()).or_default();
-            if journaled.insert(image.key()) {
+            if self.journaled_by(&entry.block).insert(image.key()) {
                 self.journal.push((entry.block, image));
             }
         }
