@@ -94,5 +94,41 @@ pub fn content_fingerprint(row: &EventRow) -> String {
         }
         hash.update([0]);
     }
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(64);
+    for byte in hash.finalize() {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ledger keeps fingerprints across versions: the text must stay the digest's bytes as
+    /// two lowercase hex digits each.
+    #[test]
+    fn a_fingerprint_is_its_digest_in_lowercase_hex() {
+        let row = EventRow {
+            block_number: 7,
+            block_hash: "0xb7".into(),
+            block_timestamp: None,
+            vault_address: "0xa".into(),
+            event_nonce: 1,
+            event_name: "Deposit".into(),
+            keys: vec!["0x1".into()],
+            data: vec!["0x2".into(), "0x3".into()],
+            transaction_hash: "0x77".into(),
+            from_address: None,
+        };
+        let mut hash = Keccak256::new();
+        hash.update(b"0x77\0Deposit\0");
+        hash.update(b"0x1\x01\0");
+        hash.update(b"0x2\x010x3\x01\0");
+        let expected: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(content_fingerprint(&row), expected);
+        assert_eq!(expected.len(), 64);
+    }
 }

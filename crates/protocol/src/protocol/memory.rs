@@ -47,49 +47,13 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
-    /// Records the image `image` builds unless this block already journaled that row.
-    fn touch(&mut self, key: RowKey, image: impl FnOnce(&Self) -> Image) {
+    /// Journals `before` (the row as it was before this change, made only if needed) if this
+    /// is the block's first change of the row. Called after the change, with what it replaced
+    /// moved in: no row is copied for its image.
+    fn journal_first(&mut self, key: RowKey, before: impl FnOnce() -> Image) {
         if self.journaled_now.insert(key) {
-            let image = image(self);
-            self.journal.push((self.block.clone(), image));
+            self.journal.push((self.block.clone(), before()));
         }
-    }
-
-    fn touch_vault(&mut self, address: &Hex) {
-        let key = address.clone();
-        self.touch(RowKey::vault(address), |s| {
-            Image::Vault(key.clone(), s.vaults.get(&key).cloned().map(Box::new))
-        });
-    }
-    fn touch_lp(&mut self, lp: &LiquidityProvider) {
-        let key = (lp.vault_address.clone(), lp.address.clone());
-        self.touch(lp.row_key(), |s| {
-            Image::Lp(key.clone(), s.liquidity_providers.get(&key).cloned())
-        });
-    }
-    fn touch_round(&mut self, address: &Hex) {
-        let key = address.clone();
-        self.touch(RowKey::round(address), |s| {
-            Image::Round(key.clone(), s.rounds.get(&key).cloned().map(Box::new))
-        });
-    }
-    fn touch_queued(&mut self, q: &QueuedLiquidity) {
-        let key = (q.round_address.clone(), q.address.clone());
-        self.touch(q.row_key(), |s| {
-            Image::Queued(key.clone(), s.queued.get(&key).cloned())
-        });
-    }
-    fn touch_buyer(&mut self, b: &OptionBuyer) {
-        let key = (b.round_address.clone(), b.address.clone());
-        self.touch(b.row_key(), |s| {
-            Image::Buyer(key.clone(), s.buyers.get(&key).cloned())
-        });
-    }
-    fn touch_bid(&mut self, b: &Bid) {
-        let key = (b.round_address.clone(), b.bid_id.clone());
-        self.touch(b.row_key(), |s| {
-            Image::Bid(key.clone(), s.bids.get(&key).cloned())
-        });
     }
 }
 
@@ -106,12 +70,10 @@ fn insert_new<K: Ord, V>(
     Ok(())
 }
 
-fn replace<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, value: V, what: &str) -> StoreResult<()> {
+/// Replaces an existing row; returns the row it replaced.
+fn replace<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, value: V, what: &str) -> StoreResult<V> {
     match map.get_mut(&key) {
-        Some(slot) => {
-            *slot = value;
-            Ok(())
-        }
+        Some(slot) => Ok(std::mem::replace(slot, value)),
         None => Err(StoreError(format!("update of a missing row: {what}"))),
     }
 }
@@ -222,146 +184,118 @@ impl Store for MemoryStore {
         Ok(())
     }
     fn insert_vault(&mut self, vault: &Vault) -> StoreResult<()> {
-        self.touch_vault(&vault.address);
-        insert_new(
-            &mut self.vaults,
-            vault.address.clone(),
-            vault.clone(),
-            &vault.address,
-        )
+        let key = vault.address.clone();
+        insert_new(&mut self.vaults, key.clone(), vault.clone(), &key)?;
+        self.journal_first(vault.row_key(), || Image::Vault(key, None));
+        Ok(())
     }
     fn update_vault(&mut self, vault: &Vault) -> StoreResult<()> {
-        self.touch_vault(&vault.address);
-        replace(
-            &mut self.vaults,
-            vault.address.clone(),
-            vault.clone(),
-            &vault.address,
-        )
+        let key = vault.address.clone();
+        let before = replace(&mut self.vaults, key.clone(), vault.clone(), &key)?;
+        self.journal_first(vault.row_key(), || {
+            Image::Vault(key, Some(Box::new(before)))
+        });
+        Ok(())
     }
     fn insert_liquidity_provider(&mut self, lp: &LiquidityProvider) -> StoreResult<()> {
-        self.touch_lp(lp);
         let key = (lp.vault_address.clone(), lp.address.clone());
-        insert_new(&mut self.liquidity_providers, key, lp.clone(), &lp.address)
+        insert_new(
+            &mut self.liquidity_providers,
+            key.clone(),
+            lp.clone(),
+            &lp.address,
+        )?;
+        self.journal_first(lp.row_key(), || Image::Lp(key, None));
+        Ok(())
     }
     fn update_liquidity_providers(&mut self, lps: Vec<LiquidityProvider>) -> StoreResult<()> {
         for lp in lps {
-            self.touch_lp(&lp);
+            let row_key = lp.row_key();
             let key = (lp.vault_address.clone(), lp.address.clone());
             let what = lp.address.clone();
-            replace(&mut self.liquidity_providers, key, lp, &what)?;
+            let before = replace(&mut self.liquidity_providers, key.clone(), lp, &what)?;
+            self.journal_first(row_key, || Image::Lp(key, Some(before)));
         }
         Ok(())
     }
     fn insert_round(&mut self, round: &OptionRound) -> StoreResult<()> {
-        self.touch_round(&round.address);
-        insert_new(
-            &mut self.rounds,
-            round.address.clone(),
-            round.clone(),
-            &round.address,
-        )
+        let key = round.address.clone();
+        insert_new(&mut self.rounds, key.clone(), round.clone(), &key)?;
+        self.journal_first(round.row_key(), || Image::Round(key, None));
+        Ok(())
     }
     fn update_round(&mut self, round: &OptionRound) -> StoreResult<()> {
-        self.touch_round(&round.address);
-        replace(
-            &mut self.rounds,
-            round.address.clone(),
-            round.clone(),
-            &round.address,
-        )
+        let key = round.address.clone();
+        let before = replace(&mut self.rounds, key.clone(), round.clone(), &key)?;
+        self.journal_first(round.row_key(), || {
+            Image::Round(key, Some(Box::new(before)))
+        });
+        Ok(())
     }
     fn insert_queued_liquidity(&mut self, q: &QueuedLiquidity) -> StoreResult<()> {
-        self.touch_queued(q);
-        insert_new(
-            &mut self.queued,
-            (q.round_address.clone(), q.address.clone()),
-            q.clone(),
-            &q.address,
-        )
+        let key = (q.round_address.clone(), q.address.clone());
+        insert_new(&mut self.queued, key.clone(), q.clone(), &q.address)?;
+        self.journal_first(q.row_key(), || Image::Queued(key, None));
+        Ok(())
     }
     fn update_queued_liquidity(&mut self, q: &QueuedLiquidity) -> StoreResult<()> {
-        self.touch_queued(q);
-        replace(
-            &mut self.queued,
-            (q.round_address.clone(), q.address.clone()),
-            q.clone(),
-            &q.address,
-        )
+        let key = (q.round_address.clone(), q.address.clone());
+        let before = replace(&mut self.queued, key.clone(), q.clone(), &q.address)?;
+        self.journal_first(q.row_key(), || Image::Queued(key, Some(before)));
+        Ok(())
     }
     fn insert_option_buyer(&mut self, b: &OptionBuyer) -> StoreResult<()> {
-        self.touch_buyer(b);
-        insert_new(
-            &mut self.buyers,
-            (b.round_address.clone(), b.address.clone()),
-            b.clone(),
-            &b.address,
-        )
+        let key = (b.round_address.clone(), b.address.clone());
+        insert_new(&mut self.buyers, key.clone(), b.clone(), &b.address)?;
+        self.journal_first(b.row_key(), || Image::Buyer(key, None));
+        Ok(())
     }
     fn update_option_buyers(&mut self, buyers: &[OptionBuyer]) -> StoreResult<()> {
         for b in buyers {
-            self.touch_buyer(b);
-            replace(
-                &mut self.buyers,
-                (b.round_address.clone(), b.address.clone()),
-                b.clone(),
-                &b.address,
-            )?;
+            let key = (b.round_address.clone(), b.address.clone());
+            let before = replace(&mut self.buyers, key.clone(), b.clone(), &b.address)?;
+            self.journal_first(b.row_key(), || Image::Buyer(key, Some(before)));
         }
         Ok(())
     }
     fn insert_bid(&mut self, b: &Bid) -> StoreResult<()> {
-        self.touch_bid(b);
-        insert_new(
-            &mut self.bids,
-            (b.round_address.clone(), b.bid_id.clone()),
-            b.clone(),
-            &b.bid_id,
-        )
+        let key = (b.round_address.clone(), b.bid_id.clone());
+        insert_new(&mut self.bids, key.clone(), b.clone(), &b.bid_id)?;
+        self.journal_first(b.row_key(), || Image::Bid(key, None));
+        Ok(())
     }
     fn update_bid(&mut self, b: &Bid) -> StoreResult<()> {
-        self.touch_bid(b);
-        replace(
-            &mut self.bids,
-            (b.round_address.clone(), b.bid_id.clone()),
-            b.clone(),
-            &b.bid_id,
-        )
+        let key = (b.round_address.clone(), b.bid_id.clone());
+        let before = replace(&mut self.bids, key.clone(), b.clone(), &b.bid_id)?;
+        self.journal_first(b.row_key(), || Image::Bid(key, Some(before)));
+        Ok(())
     }
     fn insert_lp_round_deposits(&mut self, deposits: &[LpRoundDeposit]) -> StoreResult<()> {
         for d in deposits {
             let key = (d.round_address.clone(), d.lp_address.clone());
-            self.touch(d.row_key(), |s| {
-                Image::Deposit(key.clone(), s.deposits.get(&key).cloned())
-            });
-            insert_new(&mut self.deposits, key, d.clone(), &d.lp_address)?;
+            insert_new(&mut self.deposits, key.clone(), d.clone(), &d.lp_address)?;
+            self.journal_first(d.row_key(), || Image::Deposit(key, None));
         }
         Ok(())
     }
     fn upsert_vault_snapshots(&mut self, rows: Vec<VaultSnapshot>) -> StoreResult<()> {
         for row in rows {
-            let first = self.journaled_now.insert(row.row_key());
+            let row_key = row.row_key();
             let (key, before) = upsert(
                 &mut self.vault_history,
                 (row.vault, row.block),
                 row.balances,
             );
-            if first {
-                let image = Image::VaultHistory(key, before);
-                self.journal.push((self.block.clone(), image));
-            }
+            self.journal_first(row_key, || Image::VaultHistory(key, before));
         }
         Ok(())
     }
     fn upsert_lp_snapshots(&mut self, rows: Vec<LpSnapshot>) -> StoreResult<()> {
         for row in rows {
-            let first = self.journaled_now.insert(row.row_key());
+            let row_key = row.row_key();
             let key = (row.lp, row.vault, row.block);
             let (key, before) = upsert(&mut self.lp_history, key, row.balances);
-            if first {
-                self.journal
-                    .push((self.block.clone(), Image::LpHistory(key, before)));
-            }
+            self.journal_first(row_key, || Image::LpHistory(key, before));
         }
         Ok(())
     }

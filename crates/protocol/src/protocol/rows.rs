@@ -62,11 +62,16 @@ impl CellRef<'_> {
             // Amounts below 2^128 (nearly all) are formatted as u128, without the digit
             // buffer BigUint's own formatting allocates.
             CellRef::Amount(a) => match u128::try_from(a) {
-                Ok(small) => write_display(out, small),
+                Ok(small) => push_decimal(out, small),
                 Err(_) => write_display(out, a),
             },
-            CellRef::Int(i) => write_display(out, i),
-            CellRef::UInt(u) => write_display(out, u),
+            CellRef::Int(i) => {
+                if i < 0 {
+                    out.push('-');
+                }
+                push_decimal(out, i.unsigned_abs());
+            }
+            CellRef::UInt(u) => push_decimal(out, u),
             CellRef::Bool(b) => out.push_str(if b { "true" } else { "false" }),
             CellRef::Null => return false,
         }
@@ -96,6 +101,33 @@ impl CellRef<'_> {
             }
         }
     }
+}
+
+/// Appends `value` in decimal. The writers format a number per cell, and `core::fmt`'s
+/// machinery was a visible share of a batch; this is two loops over u64 halves at most.
+fn push_decimal(out: &mut String, value: u128) {
+    const TEN_TO_19: u128 = 10_000_000_000_000_000_000;
+    match u64::try_from(value) {
+        Ok(small) => push_u64(out, small, 0),
+        Err(_) => {
+            push_decimal(out, value / TEN_TO_19);
+            let low = u64::try_from(value % TEN_TO_19).expect("below 10^19");
+            push_u64(out, low, 19);
+        }
+    }
+}
+
+/// Appends `value` in decimal, zero-padded to `width` digits.
+fn push_u64(out: &mut String, mut value: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut at = digits.len();
+    while value > 0 {
+        at -= 1;
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    let start = at.min(digits.len() - width.max(1));
+    out.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
 }
 
 fn write_display(out: &mut String, value: impl Display) {
@@ -248,7 +280,9 @@ pub trait Row {
 
     /// Appends the row as a JSON object keyed by column, as `to_jsonb(row)` gives it.
     fn write_json(&self, out: &mut String) {
-        write_json_object(out, Self::COLUMNS, |f| self.for_each_cell(f));
+        write_json_object(out, Self::COLUMNS.iter().copied(), |f| {
+            self.for_each_cell(f)
+        });
     }
 
     fn to_json(&self) -> String {
@@ -259,13 +293,12 @@ pub trait Row {
 }
 
 /// `{"name": cell, ...}` of the cells `visit` hands over, named in order by `names`.
-fn write_json_object(
+fn write_json_object<'n>(
     out: &mut String,
-    names: &[&str],
+    mut names: impl Iterator<Item = &'n str>,
     visit: impl FnOnce(&mut dyn FnMut(CellRef<'_>)),
 ) {
     out.push('{');
-    let mut names = names.iter();
     let mut first = true;
     visit(&mut |cell| {
         if !first {
@@ -447,8 +480,8 @@ impl KeyRef<'_> {
 
     /// Appends the key as a JSON object keyed by key column.
     pub fn write_json(&self, out: &mut String) {
-        let names: Vec<&str> = self.table().info().key.iter().map(|(n, _)| *n).collect();
-        write_json_object(out, &names, |f| self.for_each_cell(f));
+        let names = self.table().info().key.iter().map(|(name, _)| *name);
+        write_json_object(out, names, |f| self.for_each_cell(f));
     }
 }
 
@@ -603,6 +636,29 @@ mod tests {
                     info.name
                 );
             }
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_as_display_writes_them() {
+        let mut values: Vec<u128> = vec![0, 1, 9, 10, 99, 100, u64::MAX.into(), u128::MAX];
+        values.extend([19u32, 20, 38].iter().flat_map(|&p| {
+            let ten = 10u128.pow(p);
+            [ten - 1, ten, ten + 1, ten + 10u128.pow(p / 2)]
+        }));
+        for value in values {
+            let mut out = String::new();
+            CellRef::UInt(value).write_sql_text(&mut out);
+            assert_eq!(out, value.to_string());
+            let amount = Amount::from(value);
+            out.clear();
+            CellRef::Amount(&amount).write_sql_text(&mut out);
+            assert_eq!(out, value.to_string());
+        }
+        for value in [0i128, -1, 7, i128::MIN, i128::MAX, -(10i128.pow(19))] {
+            let mut out = String::new();
+            CellRef::Int(value).write_sql_text(&mut out);
+            assert_eq!(out, value.to_string());
         }
     }
 
