@@ -35,8 +35,8 @@ fn check(cfg: ChainConfig, rng: &mut Rng) {
     assert_eq!(written.applied, direct.applied, "{label}: ledger");
     let mut want = direct.journal.clone();
     let mut got = written.journal.clone();
-    want.sort_by_key(|(b, image)| (b.clone(), format!("{image:?}")));
-    got.sort_by_key(|(b, image)| (b.clone(), format!("{image:?}")));
+    want.sort_by_key(|e| (e.block.clone(), format!("{:?}", e.image)));
+    got.sort_by_key(|e| (e.block.clone(), format!("{:?}", e.image)));
     assert_eq!(got, want, "{label}: journal");
 
     for (i, block) in blocks.iter().enumerate().rev() {

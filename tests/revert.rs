@@ -51,7 +51,7 @@ fn check(cfg: ChainConfig, k: usize, replacement_blocks: usize) {
         store
             .journal
             .iter()
-            .all(|(b, _)| blocks[..n - k].iter().any(|x| *x.hash == **b)),
+            .all(|e| blocks[..n - k].iter().any(|x| *x.hash == *e.block)),
         "{label}: journal"
     );
 

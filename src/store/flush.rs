@@ -44,7 +44,7 @@ impl SpiStore<'_, '_> {
         let mut journal = GroupedJournal::default();
         let mut unread = Vec::new();
         for entry in &entries {
-            if entry.before_in_source {
+            if entry.before_in_source() {
                 unread.push(entry);
             } else {
                 entry.image.journal_into(&entry.block, &mut journal);

@@ -4,10 +4,11 @@
 //! with a few statements instead of one per event. A batch is one block or many; whatever its
 //! size, the changes are those of applying its blocks one by one (tests/cache.rs checks it).
 
-use super::changes::{ChangeSet, Claim, JournalEntry, Keyed, RowKey, Writes};
+use super::changes::{ChangeSet, Claim, Keyed, RowKey, Writes};
 use super::memory::MemoryStore;
 use super::state::{
-    Bid, Hex, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound, QueuedLiquidity, Vault,
+    Balances, Bid, Hex, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound,
+    QueuedLiquidity, Vault,
 };
 use super::store::{EventKey, LpSnapshot, Source, Store, StoreResult, VaultSnapshot};
 use super::tables::Table;
@@ -284,18 +285,7 @@ impl Batch {
             claims,
             ..
         } = self;
-        let journal = m
-            .journal
-            .into_iter()
-            .map(|(block, image)| JournalEntry {
-                // History rows are written unread, and only ever held in memory after the
-                // batch wrote them: a snapshot without a before-image is one the batch did not
-                // hold when its block first wrote it, so its before-image is the source's.
-                before_in_source: image.is_snapshot() && image.is_created(),
-                block,
-                image,
-            })
-            .collect();
+        let journal = m.journal;
         ChangeSet {
             vaults: split(keyed(m.vaults, RowKey::Vault), &rows),
             liquidity_providers: split(keyed(m.liquidity_providers, RowKey::Lp), &rows),
@@ -304,12 +294,20 @@ impl Batch {
             buyers: split(keyed(m.buyers, RowKey::Buyer), &rows),
             bids: split(keyed(m.bids, RowKey::Bid), &rows),
             deposits: split(keyed(m.deposits, RowKey::Deposit), &rows),
-            vault_history: m.vault_history.into_iter().map(Into::into).collect(),
-            lp_history: m.lp_history.into_iter().map(Into::into).collect(),
+            vault_history: sorted(m.vault_history),
+            lp_history: sorted(m.lp_history),
             journal,
             claims,
         }
     }
+}
+
+/// A history map's rows in key order: the order the other tables' rows are written in, which
+/// keeps the index inserts of a batch close together.
+fn sorted<K: Ord, S: From<(K, Balances)>>(rows: FxHashMap<K, Balances>) -> Vec<S> {
+    let mut rows: Vec<(K, Balances)> = rows.into_iter().collect();
+    rows.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+    rows.into_iter().map(S::from).collect()
 }
 
 /// A map's rows with their `RowKey`s, made from the map keys (moved, not copied).
@@ -527,14 +525,14 @@ impl<S: Source> Store for CachedStore<S> {
         self.written(bid.row_key());
         Ok(())
     }
-    fn insert_lp_round_deposits(&mut self, deposits: &[LpRoundDeposit]) -> StoreResult<()> {
-        for d in deposits {
+    fn insert_lp_round_deposits(&mut self, deposits: Vec<LpRoundDeposit>) -> StoreResult<()> {
+        let mut keys = Vec::with_capacity(deposits.len());
+        for d in &deposits {
             self.ensure_deposits_of_round(&d.round_address)?;
+            keys.push(d.row_key());
         }
         self.batch.memory.insert_lp_round_deposits(deposits)?;
-        for d in deposits {
-            self.written(d.row_key());
-        }
+        keys.into_iter().for_each(|key| self.written(key));
         Ok(())
     }
 

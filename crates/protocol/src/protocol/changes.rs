@@ -248,13 +248,21 @@ impl<R> Default for Writes<R> {
     }
 }
 
-/// A before-image for the journal. `before_in_source`: the row was written without being read
-/// (history snapshots), so its before-image is whatever the source holds, read when writing.
-#[derive(Debug, Clone)]
+/// A before-image for the journal, tagged with its block (spec §4.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalEntry {
     pub block: Hex,
     pub image: Image,
-    pub before_in_source: bool,
+}
+
+impl JournalEntry {
+    /// In a batch's changes: the row was written without being read (history snapshots), so
+    /// its before-image is whatever the source holds, read when writing. History rows are only
+    /// held in memory once the batch wrote them: a snapshot without a before-image is one the
+    /// batch did not hold when its block first wrote it.
+    pub fn before_in_source(&self) -> bool {
+        self.image.is_snapshot() && self.image.is_created()
+    }
 }
 
 /// An applied-events ledger row, in application order.

@@ -2,15 +2,16 @@
 //! keys, uniqueness rules and orderings as the SQL tables, and a text dump in the same format
 //! as `dump::DUMP_QUERIES` produces from the database, so the two can be compared.
 
-use super::changes::{Image, Keyed, RowKey};
+use super::changes::{Image, JournalEntry, Keyed, RowKey};
 use super::state::{
     Balances, Bid, Hex, LiquidityProvider, LpRoundDeposit, OptionBuyer, OptionRound,
     QueuedLiquidity, Vault,
 };
 use super::store::{EventKey, LpSnapshot, Source, Store, StoreError, StoreResult, VaultSnapshot};
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::hash_map::Entry;
+use std::collections::{btree_map, BTreeMap, BTreeSet};
+use std::hash::Hash;
 
 #[cfg(feature = "oracle")]
 mod oracle;
@@ -30,15 +31,17 @@ pub struct MemoryStore {
     /// Keyed (round, lp).
     pub deposits: BTreeMap<(Hex, Hex), LpRoundDeposit>,
     /// Keyed (vault, block).
-    pub vault_history: BTreeMap<(Hex, u64), Balances>,
+    /// The history tables are written unread, row after row, and never walked in order:
+    /// hash maps, sorted once where a batch's changes are taken (`CachedStore::take_changes`).
+    pub vault_history: FxHashMap<(Hex, u64), Balances>,
     /// Keyed (lp, vault, block).
-    pub lp_history: BTreeMap<(Hex, Hex, u64), Balances>,
+    pub lp_history: FxHashMap<(Hex, Hex, u64), Balances>,
     /// The applied-events ledger: each row's content fingerprint.
     pub applied: BTreeMap<EventKey, String>,
     /// (block hash, vault, content fingerprint) of applied events.
     pub applied_content: BTreeSet<(Hex, Hex, String)>,
     /// Before-images in write order, each tagged with its block (spec §4.2).
-    pub journal: Vec<(Hex, Image)>,
+    pub journal: Vec<JournalEntry>,
     /// Per block before the current one, the rows it has journaled.
     journaled: FxHashMap<Hex, FxHashSet<RowKey>>,
     /// The rows the current block has journaled.
@@ -52,7 +55,10 @@ impl MemoryStore {
     /// moved in: no row is copied for its image.
     fn journal_first(&mut self, key: RowKey, before: impl FnOnce() -> Image) {
         if self.journaled_now.insert(key) {
-            self.journal.push((self.block.clone(), before()));
+            self.journal.push(JournalEntry {
+                block: self.block.clone(),
+                image: before(),
+            });
         }
     }
 }
@@ -63,11 +69,13 @@ fn insert_new<K: Ord, V>(
     value: V,
     what: &str,
 ) -> StoreResult<()> {
-    if map.contains_key(&key) {
-        return Err(StoreError(format!("duplicate key: {what}")));
+    match map.entry(key) {
+        btree_map::Entry::Occupied(_) => Err(StoreError(format!("duplicate key: {what}"))),
+        btree_map::Entry::Vacant(slot) => {
+            slot.insert(value);
+            Ok(())
+        }
     }
-    map.insert(key, value);
-    Ok(())
 }
 
 /// Replaces an existing row; returns the row it replaced.
@@ -78,8 +86,8 @@ fn replace<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, value: V, what: &str) ->
     }
 }
 
-/// Inserts or replaces `key`'s value with one search; returns the key and the value replaced.
-fn upsert<K: Ord + Clone, V>(map: &mut BTreeMap<K, V>, key: K, value: V) -> (K, Option<V>) {
+/// Inserts or replaces `key`'s value with one lookup; returns the key and the value replaced.
+fn upsert<K: Eq + Hash + Clone, V>(map: &mut FxHashMap<K, V>, key: K, value: V) -> (K, Option<V>) {
     match map.entry(key) {
         Entry::Occupied(mut row) => (row.key().clone(), Some(row.insert(value))),
         Entry::Vacant(slot) => {
@@ -270,11 +278,13 @@ impl Store for MemoryStore {
         self.journal_first(b.row_key(), || Image::Bid(key, Some(before)));
         Ok(())
     }
-    fn insert_lp_round_deposits(&mut self, deposits: &[LpRoundDeposit]) -> StoreResult<()> {
+    fn insert_lp_round_deposits(&mut self, deposits: Vec<LpRoundDeposit>) -> StoreResult<()> {
         for d in deposits {
+            let row_key = d.row_key();
             let key = (d.round_address.clone(), d.lp_address.clone());
-            insert_new(&mut self.deposits, key.clone(), d.clone(), &d.lp_address)?;
-            self.journal_first(d.row_key(), || Image::Deposit(key, None));
+            let what = d.lp_address.clone();
+            insert_new(&mut self.deposits, key.clone(), d, &what)?;
+            self.journal_first(row_key, || Image::Deposit(key, None));
         }
         Ok(())
     }

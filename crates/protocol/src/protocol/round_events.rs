@@ -70,7 +70,7 @@ impl<S: Store> Applier<'_, S> {
                 lp.locked_balance = unlocked;
             }
         }
-        self.store.insert_lp_round_deposits(&deposits)?;
+        self.store.insert_lp_round_deposits(deposits)?;
         self.update_lps(lps)
     }
 

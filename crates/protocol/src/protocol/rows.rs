@@ -61,10 +61,7 @@ impl CellRef<'_> {
             CellRef::Text(s) => out.push_str(s),
             // Amounts below 2^128 (nearly all) are formatted as u128, without the digit
             // buffer BigUint's own formatting allocates.
-            CellRef::Amount(a) => match u128::try_from(a) {
-                Ok(small) => push_decimal(out, small),
-                Err(_) => write_display(out, a),
-            },
+            CellRef::Amount(a) => push_amount(out, a),
             CellRef::Int(i) => {
                 if i < 0 {
                     out.push('-');
@@ -117,6 +114,32 @@ fn push_decimal(out: &mut String, value: u128) {
     }
 }
 
+/// Appends an amount in decimal: as `push_decimal` below 2^128, else in base-10^19 chunks
+/// divided out of its 64-bit limbs (BigUint's own formatting allocates a digit per byte).
+fn push_amount(out: &mut String, amount: &Amount) {
+    const TEN_TO_19: u128 = 10_000_000_000_000_000_000;
+    if let Ok(small) = u128::try_from(amount) {
+        return push_decimal(out, small);
+    }
+    let mut limbs = amount.to_u64_digits();
+    let mut chunks = Vec::with_capacity(limbs.len() * 2);
+    while !limbs.is_empty() {
+        let mut remainder = 0u128;
+        for limb in limbs.iter_mut().rev() {
+            let current = (remainder << 64) | u128::from(*limb);
+            *limb = u64::try_from(current / TEN_TO_19).expect("a quotient digit fits a limb");
+            remainder = current % TEN_TO_19;
+        }
+        chunks.push(u64::try_from(remainder).expect("below 10^19"));
+        while limbs.last() == Some(&0) {
+            limbs.pop();
+        }
+    }
+    let mut chunks = chunks.into_iter().rev();
+    push_u64(out, chunks.next().expect("a nonzero amount"), 0);
+    chunks.for_each(|chunk| push_u64(out, chunk, 19));
+}
+
 /// Appends `value` in decimal, zero-padded to `width` digits.
 fn push_u64(out: &mut String, mut value: u64, width: usize) {
     let mut digits = [b'0'; 20];
@@ -138,6 +161,12 @@ fn write_display(out: &mut String, value: impl Display) {
 /// A JSON string literal: quotes, backslashes and control characters escaped (RFC 8259).
 fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
+    // Addresses and hashes (nearly every string) need no escape: copied whole.
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -655,6 +684,21 @@ mod tests {
             CellRef::Amount(&amount).write_sql_text(&mut out);
             assert_eq!(out, value.to_string());
         }
+        let three = Amount::from(3u8);
+        for big in [
+            Amount::from(u128::MAX) + 1u8,
+            Amount::from(2u8).pow(255),
+            Amount::from(2u8).pow(256) - 1u8,
+            Amount::from(10u8).pow(38) * 10u8,
+            Amount::from(10u8).pow(57),
+            Amount::from(10u8).pow(57) + 7u8,
+            three.pow(160),
+            Amount::from(2u8).pow(600) + 12345u32,
+        ] {
+            let mut out = String::new();
+            CellRef::Amount(&big).write_sql_text(&mut out);
+            assert_eq!(out, big.to_string());
+        }
         for value in [0i128, -1, 7, i128::MIN, i128::MAX, -(10i128.pow(19))] {
             let mut out = String::new();
             CellRef::Int(value).write_sql_text(&mut out);
@@ -665,13 +709,13 @@ mod tests {
     #[test]
     fn json_keeps_big_numbers_exact_and_escapes_text() {
         let deposit = LpRoundDeposit {
-            round_address: "0x1\"q".into(),
+            round_address: "0x1\"q\\\n".into(),
             lp_address: "0x2".into(),
             vault_address: "0x3".into(),
             starting_deposit: num_bigint::BigUint::from(2u8).pow(255),
         };
         let parsed: serde_json::Value = serde_json::from_str(&deposit.to_json()).unwrap();
-        assert_eq!(parsed["round_address"], "0x1\"q");
+        assert_eq!(parsed["round_address"], "0x1\"q\\\n");
         assert!(deposit.to_json().contains(&format!(
             "\"starting_deposit\": {}",
             num_bigint::BigUint::from(2u8).pow(255)

@@ -167,7 +167,7 @@ pub trait Store: Source {
     fn update_option_buyers(&mut self, buyers: &[OptionBuyer]) -> StoreResult<()>;
     fn insert_bid(&mut self, bid: &Bid) -> StoreResult<()>;
     fn update_bid(&mut self, bid: &Bid) -> StoreResult<()>;
-    fn insert_lp_round_deposits(&mut self, deposits: &[LpRoundDeposit]) -> StoreResult<()>;
+    fn insert_lp_round_deposits(&mut self, deposits: Vec<LpRoundDeposit>) -> StoreResult<()>;
 
     /// Upserts `"Vault_Historic"` rows (spec R7), keyed (vault, block), one call per batch.
     fn upsert_vault_snapshots(&mut self, rows: Vec<VaultSnapshot>) -> StoreResult<()>;

@@ -14,20 +14,32 @@ fn restore<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, before: Option<V>) {
     };
 }
 
+/// `restore` for a history table's map.
+fn restore_history<K: Eq + std::hash::Hash, V>(
+    map: &mut FxHashMap<K, V>,
+    key: K,
+    before: Option<V>,
+) {
+    match before {
+        Some(row) => map.insert(key, row),
+        None => map.remove(&key),
+    };
+}
+
 impl MemoryStore {
     /// Undoes every change of `block_hash` from its journal, newest first, and forgets its
     /// applied events (spec §4.2).
     pub fn revert_block(&mut self, block_hash: &str) {
         let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.journal)
             .into_iter()
-            .partition(|(b, _)| &**b == block_hash);
+            .partition(|entry| &*entry.block == block_hash);
         self.journal = rest;
-        for (_, image) in mine.into_iter().rev() {
-            match image {
+        for entry in mine.into_iter().rev() {
+            match entry.image {
                 Image::Vault(k, row) => restore(&mut self.vaults, k, row.map(|r| *r)),
                 Image::Lp(k, row) => restore(&mut self.liquidity_providers, k, row),
-                Image::LpHistory(k, row) => restore(&mut self.lp_history, k, row),
-                Image::VaultHistory(k, row) => restore(&mut self.vault_history, k, row),
+                Image::LpHistory(k, row) => restore_history(&mut self.lp_history, k, row),
+                Image::VaultHistory(k, row) => restore_history(&mut self.vault_history, k, row),
                 Image::Round(k, row) => restore(&mut self.rounds, k, row.map(|r| *r)),
                 Image::Queued(k, row) => restore(&mut self.queued, k, row),
                 Image::Buyer(k, row) => restore(&mut self.buyers, k, row),
@@ -79,13 +91,16 @@ impl MemoryStore {
     /// (first touch per block wins), then inserts, updates and upserts, then the ledger.
     pub fn apply_changes(&mut self, changes: ChangeSet) -> StoreResult<()> {
         for entry in changes.journal {
-            let image = if entry.before_in_source {
+            let image = if entry.before_in_source() {
                 self.current(&entry.image)
             } else {
                 entry.image
             };
             if self.journaled_by(&entry.block).insert(image.key()) {
-                self.journal.push((entry.block, image));
+                self.journal.push(JournalEntry {
+                    block: entry.block,
+                    image,
+                });
             }
         }
         write(&mut self.vaults, changes.vaults, |v| v.address.clone())?;
