@@ -10,6 +10,7 @@ use super::store::Store;
 use crate::codec::Felt;
 use crate::events::{AuctionEnded, AuctionStarted, BidPlaced, BidUpdated, PricingDataSet};
 use num_traits::Zero;
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 impl<S: Store> Applier<'_, S> {
@@ -203,7 +204,7 @@ impl<S: Store> Applier<'_, S> {
         mut change: impl FnMut(&mut super::state::LiquidityProvider, &Amount) -> Result<(), EventError>,
     ) -> Result<(), EventError> {
         let deposits = self.store.lp_round_deposits(&round.address)?;
-        let mut lps: BTreeMap<Hex, _> = self
+        let mut lps: FxHashMap<Hex, _> = self
             .store
             .liquidity_providers(&round.vault_address)?
             .into_iter()
