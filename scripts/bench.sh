@@ -26,7 +26,8 @@
 # Knobs: SEED (1), VAULTS (40), LPS (125 per vault), BIDDERS (50 per vault), BLOCKS (8000),
 #        EVENTS (30, the most per block), BATCH (100 blocks per catch-up transaction, the worker's default),
 #        REVERT_BLOCKS (1000), LP_SCALES ("10 100 1000 10000"), PROFILE=1 (pg_stat_statements:
-#        the costliest statements of the catch-up, nested ones included), SHARED_BUFFERS (2GB),
+#        the costliest statements of the trigger path and of the catch-up, nested ones
+#        included), SHARED_BUFFERS (2GB),
 #        INGEST=0 (skip section 1), PERF=0 (no profile; it needs perf and root; the profile is
 #        kept as target/bench-perf.data)
 set -euo pipefail
@@ -79,6 +80,15 @@ ANALYZE;
 SQL
 }
 
+# The 15 statements of database $1 with the most execution time (PROFILE=1).
+costliest_statements() {
+  "${SQL[@]}" -d "$1" -P pager=off -c "SELECT calls, round(total_exec_time::numeric) AS ms,
+         round(mean_exec_time::numeric, 3) AS mean_ms, rows,
+         left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS statement
+    FROM pg_stat_statements WHERE query NOT LIKE '%bench.%' AND dbid = (SELECT oid FROM pg_database WHERE datname = '$1')
+    ORDER BY total_exec_time DESC LIMIT 15"
+}
+
 # ---------------------------------------------------------------------------------------------
 if [ "$INGEST" = 1 ]; then
 log "1. ingest: $BLOCKS indexer transactions (block row + its events), without and with the extension"
@@ -98,6 +108,10 @@ INGEST_WORKER="$(ingest ingest_worker)"
 [ "$(q ingest_ext 'SELECT count(*) FROM event_processor.applied_blocks')" = "$BLOCKS" ] \
   || { echo "bench: the trigger path did not apply every block" >&2; exit 1; }
 INGEST_EVENTS="$(q ingest_ext 'SELECT count(*) FROM event_processor.applied_events')"
+if [ "${PROFILE:-0}" = 1 ]; then
+  log "costliest statements of the trigger path (pg_stat_statements, nested included)"
+  costliest_statements ingest_ext
+fi
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -187,11 +201,7 @@ FLOOR_WALL="$(calc "$(now) - $T0")"
 
 if [ "${PROFILE:-0}" = 1 ]; then
   log "costliest statements of the catch-up (pg_stat_statements, nested included)"
-  "${SQL[@]}" -d catchup -P pager=off -c "SELECT calls, round(total_exec_time::numeric) AS ms,
-         round(mean_exec_time::numeric, 3) AS mean_ms, rows,
-         left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS statement
-    FROM pg_stat_statements WHERE query NOT LIKE '%bench.%' AND dbid = (SELECT oid FROM pg_database WHERE datname = 'catchup')
-    ORDER BY total_exec_time DESC LIMIT 15"
+  costliest_statements catchup
 fi
 
 # ---------------------------------------------------------------------------------------------
