@@ -285,7 +285,6 @@ impl Batch {
             claims,
             ..
         } = self;
-        let journal = m.journal;
         ChangeSet {
             vaults: split(keyed(m.vaults, RowKey::Vault), &rows),
             liquidity_providers: split(keyed(m.liquidity_providers, RowKey::Lp), &rows),
@@ -296,7 +295,7 @@ impl Batch {
             deposits: split(keyed(m.deposits, RowKey::Deposit), &rows),
             vault_history: sorted(m.vault_history),
             lp_history: sorted(m.lp_history),
-            journal,
+            journal: m.journal,
             claims,
         }
     }

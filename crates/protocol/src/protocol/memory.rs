@@ -1,6 +1,7 @@
-//! An in-memory `Store` for the pure tests and property tests: ordered maps with the same
-//! keys, uniqueness rules and orderings as the SQL tables, and a text dump in the same format
-//! as `dump::DUMP_QUERIES` produces from the database, so the two can be compared.
+//! An in-memory `Store` for the pure tests and property tests, and the write-back cache's
+//! memory: ordered maps with the same keys, uniqueness rules and orderings as the SQL tables
+//! (hash maps for the history tables, which are never read in order), and a text dump in the
+//! same format as `dump::DUMP_QUERIES` produces from the database, so the two can be compared.
 
 use super::changes::{Image, JournalEntry, Keyed, RowKey};
 use super::state::{
@@ -30,9 +31,9 @@ pub struct MemoryStore {
     pub bids: BTreeMap<(Hex, Hex), Bid>,
     /// Keyed (round, lp).
     pub deposits: BTreeMap<(Hex, Hex), LpRoundDeposit>,
-    /// Keyed (vault, block).
-    /// The history tables are written unread, row after row, and never walked in order:
-    /// hash maps, sorted once where a batch's changes are taken (`CachedStore::take_changes`).
+    /// Keyed (vault, block). The history tables are written unread, row after row, and never
+    /// walked in order: hash maps, sorted once where a batch's changes are taken
+    /// (`CachedStore::take_changes`).
     pub vault_history: FxHashMap<(Hex, u64), Balances>,
     /// Keyed (lp, vault, block).
     pub lp_history: FxHashMap<(Hex, Hex, u64), Balances>,

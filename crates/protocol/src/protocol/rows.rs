@@ -59,8 +59,6 @@ impl CellRef<'_> {
     pub fn write_sql_text(&self, out: &mut String) -> bool {
         match *self {
             CellRef::Text(s) => out.push_str(s),
-            // Amounts below 2^128 (nearly all) are formatted as u128, without the digit
-            // buffer BigUint's own formatting allocates.
             CellRef::Amount(a) => push_amount(out, a),
             CellRef::Int(i) => {
                 if i < 0 {
@@ -100,10 +98,13 @@ impl CellRef<'_> {
     }
 }
 
+/// The largest power of ten below 2^64: numbers are written in chunks of 19 digits.
+const TEN_TO_19: u128 = 10_000_000_000_000_000_000;
+
 /// Appends `value` in decimal. The writers format a number per cell, and `core::fmt`'s
-/// machinery was a visible share of a batch; this is two loops over u64 halves at most.
+/// machinery was a visible share of a batch; this is a digit loop per 19-digit chunk (three
+/// at most).
 fn push_decimal(out: &mut String, value: u128) {
-    const TEN_TO_19: u128 = 10_000_000_000_000_000_000;
     match u64::try_from(value) {
         Ok(small) => push_u64(out, small, 0),
         Err(_) => {
@@ -117,7 +118,6 @@ fn push_decimal(out: &mut String, value: u128) {
 /// Appends an amount in decimal: as `push_decimal` below 2^128, else in base-10^19 chunks
 /// divided out of its 64-bit limbs (BigUint's own formatting allocates a digit per byte).
 fn push_amount(out: &mut String, amount: &Amount) {
-    const TEN_TO_19: u128 = 10_000_000_000_000_000_000;
     if let Ok(small) = u128::try_from(amount) {
         return push_decimal(out, small);
     }
@@ -149,6 +149,7 @@ fn push_u64(out: &mut String, mut value: u64, width: usize) {
         digits[at] = b'0' + (value % 10) as u8;
         value /= 10;
     }
+    // At least one digit (zero), and at least `width`.
     let start = at.min(digits.len() - width.max(1));
     out.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
 }

@@ -5,9 +5,10 @@ use std::fmt;
 
 pub type Amount = BigUint;
 
-/// A felt's canonical hex text: an address, a bid id, a block hash. Shared, not copied: a
-/// batch holds the same address in many rows, keys and journal images, and a clone is a
-/// reference count where a `String` would be an allocation.
+/// A felt as hex text: an address, a bid id, a block hash. Shared, not copied: a batch holds
+/// the same address in many rows, keys and journal images, and a clone is a reference count
+/// where a `String` would be an allocation. `Arc` rather than `Rc`, so that rows (the
+/// simulator's blocks) can cross threads.
 pub type Hex = std::sync::Arc<str>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
