@@ -51,9 +51,9 @@ impl Failure {
         let mut failure = Failure::at_block(block_hash, sqlstate, error.to_string(), found_by);
         // The event's block: a catch-up may fail in a block before the one asked for.
         if let ProcessorError::Event(e) = error {
-            failure.block_hash = e.context.block_hash.clone();
+            failure.block_hash = e.context.block_hash.to_string();
             failure.block_number = Some(e.context.block_number);
-            failure.vault = Some(e.context.vault.clone());
+            failure.vault = Some(e.context.vault.to_string());
             failure.event_nonce = Some(e.context.event_nonce);
             failure.field = e.field().map(str::to_string);
         }

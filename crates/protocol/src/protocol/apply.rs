@@ -37,8 +37,8 @@ impl EventRow {
     pub fn context(&self) -> EventContext {
         EventContext {
             block_number: self.block_number,
-            block_hash: self.block_hash.to_string(),
-            vault: self.vault_address.to_string(),
+            block_hash: self.block_hash.clone(),
+            vault: self.vault_address.clone(),
             event_nonce: self.event_nonce,
             event_name: self.event_name.clone(),
         }
@@ -76,8 +76,8 @@ impl<'s, S: Store> Applier<'s, S> {
             settings,
             ctx: EventContext {
                 block_number: 0,
-                block_hash: String::new(),
-                vault: String::new(),
+                block_hash: Hex::from(""),
+                vault: Hex::from(""),
                 event_nonce: 0,
                 event_name: String::new(),
             },
@@ -97,7 +97,7 @@ impl<'s, S: Store> Applier<'s, S> {
     pub fn apply(&mut self, row: &EventRow) -> Result<(), EventError> {
         self.ctx = row.context();
         self.vault = canonical(&row.vault_address, "vault_address")?;
-        self.ctx.vault = self.vault.to_string();
+        self.ctx.vault = self.vault.clone();
         let decoded = events::decode(&row.event_name, &row.keys, &row.data)?;
         let kind = EventKind::from_name(&row.event_name);
         let round = match kind.filter(|k| k.is_round_event()) {

@@ -1,6 +1,7 @@
 //! Errors and warnings of event processing. Every one carries the event's context (block,
 //! vault, event nonce, name) and, where one is to blame, the field.
 
+use super::state::Hex;
 use super::store::StoreError;
 use crate::events::DecodeError;
 use std::fmt;
@@ -10,8 +11,8 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventContext {
     pub block_number: u64,
-    pub block_hash: String,
-    pub vault: String,
+    pub block_hash: Hex,
+    pub vault: Hex,
     pub event_nonce: i64,
     pub event_name: String,
 }
