@@ -11,6 +11,7 @@ pub mod support;
 
 mod decode;
 mod failures;
+mod plans;
 mod processing;
 mod properties;
 mod recompute;

@@ -205,11 +205,21 @@ fn in_subtransaction<R>(f: impl FnOnce() -> Result<R, ProcessorError>) -> Result
     }
 }
 
-/// Runs `f` in a subtransaction that is kept only if it returns `Ok(true)`: an attempt at a
-/// fast way, rolled back when `f` finds it does not apply (`Ok(false)`) or fails (`Err`, or
-/// an ERROR, raised again once rolled back).
-pub(crate) fn tentatively<E>(f: impl FnOnce() -> Result<bool, E>) -> Result<bool, E> {
-    subtransaction(f, |r| matches!(r, Ok(true)), |caught| caught.rethrow())
+/// Runs `f` in a subtransaction that is kept if it returns `Ok`: an attempt at a fast way
+/// that a unique violation refutes. Such an ERROR rolls it back and returns `Ok(false)`;
+/// `Err` rolls it back too; any other ERROR is raised again once rolled back.
+pub(crate) fn unless_duplicate<E>(f: impl FnOnce() -> Result<(), E>) -> Result<bool, E> {
+    subtransaction(
+        || f().map(|()| true),
+        Result::is_ok,
+        |caught| {
+            if report_of(&caught).0 == PgSqlErrorCode::ERRCODE_UNIQUE_VIOLATION {
+                Ok(false)
+            } else {
+                caught.rethrow()
+            }
+        },
+    )
 }
 
 /// A block rolled back by `deferring`: the failure to record, and the processor's error if

@@ -4,6 +4,7 @@
 mod arrays;
 pub mod catalog;
 mod flush;
+pub(crate) mod hints;
 mod plans;
 pub mod rows;
 
@@ -14,6 +15,8 @@ use crate::protocol::state::{
 use crate::protocol::{EventKey, Source, StoreError, StoreResult};
 use pgrx::datum::DatumWithOid;
 use pgrx::spi::SpiClient;
+#[cfg(any(test, feature = "pg_test"))]
+pub use plans::table_statement;
 use plans::with_plan;
 pub use plans::{Plan, PlanKey, TableOp};
 pub use rows::Columns;

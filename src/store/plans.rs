@@ -4,6 +4,7 @@
 //! Parameters are text (or text[]) and cast in SQL: exact for numeric(78,0), no per-call
 //! planning, and no SQL built per event.
 
+use super::hints;
 use crate::protocol::rows::Kind;
 use crate::protocol::tables::Table;
 use pgrx::pg_sys::{BuiltinOid, PgOid};
@@ -292,8 +293,6 @@ pub enum TableOp {
     Update,
     /// Inserts or updates rows by key (the history tables).
     Upsert,
-    /// Inserts the rows whose keys are not in the table yet; returns how many it inserted.
-    InsertNew,
     /// Which of these keys (one array per key column) name existing rows: their 1-based
     /// positions.
     ExistingKeys,
@@ -345,6 +344,12 @@ fn typed(column: &str, kind: Kind) -> String {
 
 fn is_key(table: Table, column: &str) -> bool {
     table.info().key.iter().any(|(k, _)| *k == column)
+}
+
+/// The SQL of `table`'s statement `op` (for the tests of its plan).
+#[cfg(any(test, feature = "pg_test"))]
+pub fn table_statement(table: Table, op: TableOp) -> String {
+    table_sql(table, op).0
 }
 
 fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
@@ -399,14 +404,6 @@ fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
             );
             (sql, all_arrays)
         }
-        TableOp::InsertNew => (
-            format!(
-                "WITH inserted AS (INSERT INTO {q} ({columns}) SELECT {} FROM {rows} \
-                 ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*)::text FROM inserted",
-                values.join(", ")
-            ),
-            all_arrays,
-        ),
         TableOp::ExistingKeys => {
             let names: Vec<&str> = info.key.iter().map(|(k, _)| *k).collect();
             let sql = format!(
@@ -483,6 +480,24 @@ pub enum PlanKey {
     Table(Table, TableOp),
 }
 
+impl PlanKey {
+    /// Whether the statement finds rows of a table by the keys in a parameter array: its plan
+    /// must not depend on how large the table was when it was planned (hints.rs).
+    fn looks_up_keys(self) -> bool {
+        matches!(
+            self,
+            PlanKey::Table(
+                _,
+                TableOp::Update
+                    | TableOp::ExistingKeys
+                    | TableOp::JournalFromTable
+                    | TableOp::RestoreRows
+                    | TableOp::RestoreDelete
+            )
+        )
+    }
+}
+
 impl From<Plan> for PlanKey {
     fn from(plan: Plan) -> Self {
         PlanKey::Fixed(plan)
@@ -520,6 +535,11 @@ pub fn with_plan<R>(
             kept.borrow_mut().insert(plan, statement);
         }
         let kept = kept.borrow();
-        f(kept.get(&plan).expect("prepared above"))
+        let statement = kept.get(&plan).expect("prepared above");
+        if plan.looks_up_keys() {
+            hints::keyed_lookup(|| f(statement))
+        } else {
+            f(statement)
+        }
     })
 }
