@@ -448,15 +448,17 @@ fn table_sql(table: Table, op: TableOp) -> (String, Vec<Param>) {
         TableOp::RestoreRows => {
             let columns = info.columns.join(", ");
             let values: Vec<String> = info.columns.iter().map(|c| format!("r.{c}")).collect();
-            let keys: Vec<String> = info.key.iter().map(|(k, _)| format!("t.{k}")).collect();
             let sql = format!(
+                // The rows to insert are those the table did not hold: probed in the table,
+                // whose statement snapshot still shows the rows as they were before `u` (a
+                // data-modifying WITH runs to completion unread). Probing `u`'s output instead
+                // would be a nested loop over it, with hash joins off (hints.rs).
                 "WITH r AS (SELECT * FROM jsonb_populate_recordset(NULL::{q}, $1::jsonb)), \
                       u AS (UPDATE {q} AS t SET ({columns}) = ({values}) FROM r \
-                            WHERE {matching} RETURNING {keys}) \
+                            WHERE {matching}) \
                  INSERT INTO {q} SELECT r.* FROM r \
-                  WHERE NOT EXISTS (SELECT 1 FROM u AS t WHERE {matching})",
+                  WHERE NOT EXISTS (SELECT 1 FROM {q} AS t WHERE {matching})",
                 values = values.join(", "),
-                keys = keys.join(", "),
                 matching = key_match(table, "t", "r"),
             );
             (sql, vec![T])
